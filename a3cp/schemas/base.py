@@ -1,0 +1,119 @@
+"""Field types and the event envelope shared by every A3CP message.
+
+Wire rules: ids that become path segments match `ID_PATTERN`; `record_id` is a UUIDv4 (stored in
+canonical lowercase form); timestamps are UTC ISO 8601 with exactly milliseconds and a `Z`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from a3cp.config import ID_PATTERN, SCHEMA_VERSION
+
+_UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE)
+_TIMESTAMP_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+def _check_uuid4(value: str) -> str:
+    if _UUID4_RE.fullmatch(value) is None:
+        raise ValueError("must be a UUIDv4 in 8-4-4-4-12 hex form")
+    return value.lower()
+
+
+def _check_timestamp(value: str) -> str:
+    if _TIMESTAMP_RE.fullmatch(value) is None:
+        raise ValueError("must be UTC ISO 8601 with milliseconds and Z, e.g. 2026-11-24T10:00:00.123Z")
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError as exc:
+        raise ValueError(f"not a real date and time: {exc}") from None
+    return value
+
+
+SafeId = Annotated[
+    str,
+    StringConstraints(pattern=ID_PATTERN),
+    Field(description=f"Identifier used as a path segment; matches {ID_PATTERN}"),
+]
+RecordId = Annotated[
+    str,
+    AfterValidator(_check_uuid4),
+    Field(description="UUIDv4", json_schema_extra={"format": "uuid"}),
+]
+Timestamp = Annotated[
+    str,
+    AfterValidator(_check_timestamp),
+    Field(
+        description="UTC ISO 8601 with milliseconds and Z",
+        json_schema_extra={"pattern": TIMESTAMP_PATTERN, "format": "date-time"},
+    ),
+]
+SchemaVersion = Annotated[
+    str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$"), Field(description="MAJOR.MINOR.PATCH")
+]
+PerformerId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN),
+    Field(description='Who performed the action; "system" for system-generated events'),
+]
+Modality = Literal["gesture", "audio", "speech", "image", "multimodal"]
+SYSTEM_PERFORMER = "system"
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Render an aware datetime in the wire form (UTC, milliseconds, Z)."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse a wire timestamp into an aware UTC datetime."""
+    return datetime.strptime(_check_timestamp(value), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def utc_now() -> str:
+    """The current time as a wire timestamp."""
+    return format_timestamp(datetime.now(UTC))
+
+
+def new_record_id() -> str:
+    """A fresh UUIDv4 in canonical form."""
+    return str(uuid.uuid4())
+
+
+class StrictModel(BaseModel):
+    """Requests: unknown fields are errors, so a typo is named instead of silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strict=True)
+
+
+class Envelope(StrictModel):
+    """Fields every request carries (the upstream A3CP 'session spine')."""
+
+    schema_version: SchemaVersion = SCHEMA_VERSION
+    record_id: RecordId
+    user_id: SafeId
+    timestamp: Timestamp
+    modality: Modality | None = None
+    source: str | None = Field(default=None, max_length=64)
+
+
+class EventEnvelope(BaseModel):
+    """Fields every recorded event carries; extra fields are kept (upstream's A3CPMessage rule)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    schema_version: SchemaVersion
+    record_id: RecordId
+    user_id: SafeId
+    session_id: SafeId
+    timestamp: Timestamp
+    source: str
+    performer_id: PerformerId
+    event: str

@@ -1,0 +1,1 @@
+"""Application services: load state through the recorder, let the domain decide, append."""

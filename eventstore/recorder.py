@@ -1,0 +1,139 @@
+"""Append-only, multi-process-safe writes and tolerant reads of session JSONL logs.
+
+Append protocol: open with O_APPEND, take an exclusive `flock`, check the tail (a crash may have left
+an unterminated fragment, which gets TORN_MARKER first), optionally check the expected position
+(optimistic concurrency: the number of valid events the caller based its decision on), write the
+whole line with one `write`, fsync, release. A line is never edited or rewritten.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eventstore.format import TORN_MARKER, decode_line, encode_event
+
+
+class WrongExpectedPosition(Exception):
+    """The log moved on since the caller read it; re-read and decide again."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"expected log position {expected}, found {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class TornLine:
+    """A line that is not a valid event: a crash fragment, reported and skipped."""
+
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """Valid events of a log (with their byte offsets), the torn lines skipped, and where reading stopped.
+
+    `end_offset` is the byte just after the last newline-terminated line: an incremental reader
+    resumes there, so an unterminated tail is read again once it is completed or marked.
+    """
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    offsets: list[int] = field(default_factory=list)
+    torn: list[TornLine] = field(default_factory=list)
+    end_offset: int = 0
+
+    @property
+    def position(self) -> int:
+        return len(self.events)
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """Where an appended event landed: the byte offset of its line."""
+
+    offset: int
+
+
+def read_log(path: Path) -> LogRead:
+    """Read a whole session log; a missing file reads as empty."""
+    return read_log_from(path, 0)
+
+
+def read_log_from(path: Path, start_offset: int) -> LogRead:
+    """Read the log from `start_offset` (a previous `end_offset`), skipping and reporting torn lines."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(start_offset)
+            data = handle.read()
+    except FileNotFoundError:
+        return LogRead(end_offset=start_offset)
+    return _parse(data, start_offset)
+
+
+def _parse(data: bytes, base: int) -> LogRead:
+    result = LogRead()
+    cursor = 0
+    end = base
+    while cursor < len(data):
+        newline = data.find(b"\n", cursor)
+        complete = newline != -1
+        stop = newline if complete else len(data)
+        line = data[cursor:stop]
+        event = decode_line(line) if complete else None
+        if event is None:
+            result.torn.append(TornLine(offset=base + cursor, length=len(line)))
+        else:
+            result.events.append(event)
+            result.offsets.append(base + cursor)
+        if not complete:
+            break
+        cursor = newline + 1
+        end = base + cursor
+    return LogRead(result.events, result.offsets, result.torn, end)
+
+
+@contextmanager
+def _locked_for_append(path: Path) -> Iterator[int]:
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _ends_with_fragment(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+def _write_all(fd: int, payload: bytes) -> None:
+    written = os.write(fd, payload)
+    if written != len(payload):  # a short write leaves a fragment the next append will mark
+        raise OSError(f"short write: {written} of {len(payload)} bytes")
+
+
+def append_event(path: Path, event: dict[str, Any], *, expected_position: int | None = None) -> AppendResult:
+    """Durably append one event to the log at `path` (its directory must already exist).
+
+    Raises WrongExpectedPosition, without writing, when `expected_position` is given and the log
+    holds a different number of valid events. Returns only after fsync.
+    """
+    line = encode_event(event)
+    with _locked_for_append(path) as fd:
+        prefix = TORN_MARKER if _ends_with_fragment(fd) else b""
+        if expected_position is not None:
+            current = read_log(path).position
+            if current != expected_position:
+                raise WrongExpectedPosition(expected_position, current)
+        offset = os.fstat(fd).st_size + len(prefix)
+        _write_all(fd, prefix + line)
+        os.fsync(fd)
+    return AppendResult(offset=offset)

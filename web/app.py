@@ -1,0 +1,34 @@
+"""The Starlette application: routes, error handlers, OpenAPI document."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from a3cp.config import Settings
+from web.errors import EXCEPTION_HANDLERS
+from web.openapi import build_openapi
+from web.routes import session_manager
+from web.services import Services
+
+ROUTE_MODULES = [session_manager]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the app for `settings` (default: from the environment)."""
+    services = Services.build(settings or Settings.from_env())
+    document = build_openapi([op for module in ROUTE_MODULES for op in module.operations])
+
+    async def openapi(request: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    routes = [route for module in ROUTE_MODULES for route in module.routes]
+    routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app.state.services = services
+    return app

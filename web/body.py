@@ -1,0 +1,64 @@
+"""Read a JSON request body under a byte cap and validate it into a model."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+from a3cp.config import MAX_JSON_BODY_BYTES
+from a3cp.schemas import FieldError
+from web.errors import RequestRejected, rejected_from_validation
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def too_large(limit: int) -> RequestRejected:
+    return RequestRejected(
+        413,
+        "payload_too_large",
+        f"request body exceeds {limit} bytes",
+        [FieldError(field="body", message=f"at most {limit} bytes")],
+    )
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it (or its declared length) passes `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_json_body(request: Request, model: type[ModelT]) -> ModelT:
+    """Validate the JSON body into `model`; 400 naming each bad field, 413 when too large."""
+    raw = await read_capped(request, MAX_JSON_BODY_BYTES)
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestRejected(
+            400,
+            "invalid_json",
+            "request body is not valid JSON",
+            [FieldError(field="body", message=str(exc))],
+        ) from None
+    if not isinstance(data, dict):
+        raise RequestRejected(
+            400,
+            "validation_error",
+            "request body must be a JSON object",
+            [FieldError(field="body", message="expected a JSON object")],
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise rejected_from_validation(exc) from None

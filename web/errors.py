@@ -1,0 +1,86 @@
+"""Turn every failure into a JSON error body (`ErrorResponse`); never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from a3cp.config import UnsafeIdError
+from a3cp.domain.errors import DomainError
+from a3cp.schemas import ErrorResponse, FieldError
+
+logger = logging.getLogger("a3cp.web")
+
+
+class RequestRejected(Exception):
+    """A request refused before it reached the domain (bad body, too large, wrong type)."""
+
+    def __init__(self, status_code: int, code: str, message: str, fields: list[FieldError]) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.fields = fields
+
+
+def error_response(
+    status_code: int, code: str, message: str, fields: list[FieldError] | None = None
+) -> JSONResponse:
+    body = ErrorResponse(error=code, message=message, fields=fields or [])
+    return JSONResponse(body.model_dump(), status_code=status_code)
+
+
+def validation_fields(exc: ValidationError, prefix: str = "") -> list[FieldError]:
+    """One FieldError per pydantic error, named by its dotted location."""
+    fields = []
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"])
+        name = f"{prefix}.{location}" if prefix and location else (prefix or location or "body")
+        fields.append(FieldError(field=name, message=error["msg"]))
+    return fields
+
+
+def rejected_from_validation(exc: ValidationError, prefix: str = "") -> RequestRejected:
+    fields = validation_fields(exc, prefix)
+    names = ", ".join(sorted({f.field for f in fields}))
+    return RequestRejected(400, "validation_error", f"invalid fields: {names}", fields)
+
+
+async def _on_rejected(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestRejected)
+    return error_response(exc.status_code, exc.code, exc.message, exc.fields)
+
+
+async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+    return error_response(exc.status_code, exc.code, exc.message, fields)
+
+
+async def _on_unsafe_id(request: Request, exc: Exception) -> JSONResponse:
+    field = str(exc).split(" ", 1)[0]
+    return error_response(400, "validation_error", str(exc), [FieldError(field=field, message=str(exc))])
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, "http_error", str(exc.detail))
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    status = 507 if isinstance(exc, OSError) and exc.errno == 28 else 500
+    return error_response(status, "internal_error", "the server could not complete the request")
+
+
+EXCEPTION_HANDLERS = {
+    RequestRejected: _on_rejected,
+    DomainError: _on_domain,
+    UnsafeIdError: _on_unsafe_id,
+    HTTPException: _on_http,
+    Exception: _on_unexpected,
+}

@@ -1,0 +1,73 @@
+"""The OpenAPI description, generated from the pydantic models each route declares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+import a3cp
+from a3cp.schemas import ErrorResponse
+
+
+@dataclass(frozen=True)
+class Operation:
+    """What one route accepts and answers, for the OpenAPI document."""
+
+    path: str
+    method: str
+    summary: str
+    responses: dict[int, type[BaseModel]]
+    request_model: type[BaseModel] | None = None
+    request_content_type: str = "application/json"
+    request_schema: dict[str, Any] | None = None
+    path_params: tuple[str, ...] = ()
+    error_statuses: tuple[int, ...] = field(default=(400, 404))
+
+
+def build_openapi(operations: list[Operation]) -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorResponse}
+    for op in operations:
+        models.update(op.responses.values())
+        if op.request_model is not None:
+            models.add(op.request_model)
+    ordered = sorted(models, key=lambda m: m.__name__)
+    keyed, defs = models_json_schema(
+        [(m, "validation") for m in ordered], ref_template="#/components/schemas/{model}"
+    )
+    refs = {m: keyed[(m, "validation")] for m in ordered}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        responses: dict[str, Any] = {
+            str(status): {
+                "description": model.__name__,
+                "content": {"application/json": {"schema": refs[model]}},
+            }
+            for status, model in op.responses.items()
+        }
+        for status in op.error_statuses:
+            responses.setdefault(
+                str(status),
+                {"description": "error", "content": {"application/json": {"schema": refs[ErrorResponse]}}},
+            )
+        entry: dict[str, Any] = {"summary": op.summary, "responses": responses}
+        body_schema = refs[op.request_model] if op.request_model is not None else op.request_schema
+        if body_schema is not None:
+            entry["requestBody"] = {
+                "required": True,
+                "content": {op.request_content_type: {"schema": body_schema}},
+            }
+        if op.path_params:
+            entry["parameters"] = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in op.path_params
+            ]
+        paths.setdefault(op.path, {})[op.method.lower()] = entry
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "A3CP gesture capture service", "version": a3cp.__version__},
+        "paths": paths,
+        "components": {"schemas": defs.get("$defs", {})},
+    }

@@ -1,0 +1,75 @@
+"""Routes of the session manager: sessions.start, sessions.end, sessions.validate."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from a3cp.schemas import (
+    SessionManagerEndInput,
+    SessionManagerEndOutput,
+    SessionManagerStartInput,
+    SessionManagerStartOutput,
+    SessionValidateInput,
+    SessionValidateOutput,
+)
+from web.body import parse_json_body
+from web.openapi import Operation
+
+PREFIX = "/session_manager"
+
+
+async def start_session(request: Request) -> JSONResponse:
+    payload = await parse_json_body(request, SessionManagerStartInput)
+    result = await run_in_threadpool(request.app.state.services.sessions.start, payload)
+    return JSONResponse(result.model_dump(mode="json"), status_code=201)
+
+
+async def end_session(request: Request) -> JSONResponse:
+    payload = await parse_json_body(request, SessionManagerEndInput)
+    result = await run_in_threadpool(request.app.state.services.sessions.end, payload)
+    return JSONResponse(result.model_dump(mode="json"))
+
+
+async def validate_session(request: Request) -> JSONResponse:
+    payload = await parse_json_body(request, SessionValidateInput)
+    status = await run_in_threadpool(
+        request.app.state.services.sessions.validate, payload.user_id, payload.session_id
+    )
+    return JSONResponse(SessionValidateOutput(status=status).model_dump())
+
+
+routes = [
+    Route(f"{PREFIX}/sessions.start", start_session, methods=["POST"]),
+    Route(f"{PREFIX}/sessions.end", end_session, methods=["POST"]),
+    Route(f"{PREFIX}/sessions.validate", validate_session, methods=["POST"]),
+]
+
+operations = [
+    Operation(
+        f"{PREFIX}/sessions.start",
+        "POST",
+        "Start a session (idempotent by record_id)",
+        {201: SessionManagerStartOutput},
+        SessionManagerStartInput,
+        error_statuses=(400, 409, 413),
+    ),
+    Operation(
+        f"{PREFIX}/sessions.end",
+        "POST",
+        "End a session (idempotent by record_id)",
+        {200: SessionManagerEndOutput},
+        SessionManagerEndInput,
+        error_statuses=(400, 404, 409, 413),
+    ),
+    Operation(
+        f"{PREFIX}/sessions.validate",
+        "POST",
+        "Is this session active, closed or invalid?",
+        {200: SessionValidateOutput},
+        SessionValidateInput,
+        error_statuses=(400, 413),
+    ),
+]
