@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from a3cp.config import ROLES
+
 
 def _serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
+    os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
     uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -19,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="all: one process; ingest: forwards captures to A3CP_EXTRACTOR_URL; extractor: runs MediaPipe",
+    )
     serve.set_defaults(handler=_serve)
     return parser
 

@@ -27,6 +27,10 @@ MAX_CAPTURE_BYTES = 64 * 1024 * 1024
 MAX_FRAME_BYTES = 2 * 1024 * 1024
 MAX_JSON_BODY_BYTES = 64 * 1024
 
+# Process roles (docs/deployment.md): one process does everything, or ingest forwards captures to extractor.
+ROLES = ("all", "ingest", "extractor")
+DEFAULT_EXTRACTOR_URL = "http://127.0.0.1:8001"
+
 
 class UnsafeIdError(ValueError):
     """An id that would become a path segment does not match ID_PATTERN."""
@@ -47,6 +51,8 @@ class Settings:
     log_root: Path
     db_url: str
     session_timeout_s: float = 7200.0
+    role: str = "all"
+    extractor_url: str = DEFAULT_EXTRACTOR_URL
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,7 +60,18 @@ class Settings:
         log_root = Path(os.environ.get("LOG_ROOT", "./logs")).resolve()
         db_url = os.environ.get("A3CP_DB_URL") or f"sqlite:///{data_root / 'projection.sqlite3'}"
         timeout = float(os.environ.get("A3CP_SESSION_TIMEOUT_S", "7200"))
-        return cls(data_root=data_root, log_root=log_root, db_url=db_url, session_timeout_s=timeout)
+        role = os.environ.get("A3CP_ROLE", "all")
+        if role not in ROLES:
+            raise ValueError(f"A3CP_ROLE must be one of {', '.join(ROLES)}")
+        extractor_url = os.environ.get("A3CP_EXTRACTOR_URL") or DEFAULT_EXTRACTOR_URL
+        return cls(
+            data_root=data_root,
+            log_root=log_root,
+            db_url=db_url,
+            session_timeout_s=timeout,
+            role=role,
+            extractor_url=extractor_url,
+        )
 
     def ensure_roots(self) -> None:
         """Create the data and log roots (nothing below them)."""
