@@ -1,9 +1,11 @@
 """Append-only, multi-process-safe writes and tolerant reads of session JSONL logs.
 
-Append protocol: open with O_APPEND, take an exclusive `flock`, check the tail (a crash may have left
-an unterminated fragment, which gets TORN_MARKER first), optionally check the expected position
-(optimistic concurrency: the number of valid events the caller based its decision on), write the
-whole line with one `write`, fsync, release. A line is never edited or rewritten.
+Append protocol: open with O_APPEND (creating the file fsyncs its directory), take an exclusive
+`flock`, check the tail (a crash may have left an unterminated fragment, which gets TORN_MARKER
+first), optionally check the expected position (optimistic concurrency: the number of valid events
+the caller based its decision on), write the whole line with one `write`, fsync, release. A line is
+never edited or rewritten; only this append's own unterminated fragment is cut off if its write
+fails (disk full), so a failed append leaves the log exactly as it was.
 """
 
 from __future__ import annotations
@@ -99,9 +101,39 @@ def _parse(data: bytes, base: int) -> LogRead:
     return LogRead(result.events, result.offsets, result.torn, end)
 
 
+_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _open_for_append(path: Path) -> int:
+    """Open the log, creating it if needed; a new file's directory entry is fsynced before use."""
+    while True:
+        try:
+            return os.open(path, _OPEN_FLAGS)
+        except FileNotFoundError:
+            pass
+        try:
+            fd = os.open(path, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue  # another process created it between our two opens
+        try:
+            _fsync_directory(path.parent)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+
 @contextmanager
 def _locked_for_append(path: Path) -> Iterator[int]:
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = _open_for_append(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield fd
@@ -109,15 +141,31 @@ def _locked_for_append(path: Path) -> Iterator[int]:
         os.close(fd)  # closing releases the lock
 
 
-def _ends_with_fragment(fd: int) -> bool:
-    size = os.fstat(fd).st_size
+def _ends_with_fragment(fd: int, size: int) -> bool:
     return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
 
 
-def _write_all(fd: int, payload: bytes) -> None:
-    written = os.write(fd, payload)
-    if written != len(payload):  # a short write leaves a fragment the next append will mark
-        raise OSError(f"short write: {written} of {len(payload)} bytes")
+def _write_fully(fd: int, payload: bytes) -> None:
+    """Write `payload`, continuing after a short write (we hold the lock, so nothing interleaves)."""
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _write_line_or_roll_back(fd: int, line: bytes, size: int) -> None:
+    """Write one line; if the write fails part-way (ENOSPC, EIO), cut our unacknowledged fragment off.
+
+    The fragment has no newline, so no reader can have consumed past it. If the cut fails too, the
+    fragment stays and the next append marks it as torn.
+    """
+    try:
+        _write_fully(fd, line)
+    except OSError:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass
+        raise
 
 
 def append_event(path: Path, event: dict[str, Any], *, expected_position: int | None = None) -> AppendResult:
@@ -128,12 +176,14 @@ def append_event(path: Path, event: dict[str, Any], *, expected_position: int | 
     """
     line = encode_event(event)
     with _locked_for_append(path) as fd:
-        prefix = TORN_MARKER if _ends_with_fragment(fd) else b""
+        size = os.fstat(fd).st_size
+        if _ends_with_fragment(fd, size):
+            _write_fully(fd, TORN_MARKER)
+            size += len(TORN_MARKER)
         if expected_position is not None:
             current = read_log(path).position
             if current != expected_position:
                 raise WrongExpectedPosition(expected_position, current)
-        offset = os.fstat(fd).st_size + len(prefix)
-        _write_all(fd, prefix + line)
+        _write_line_or_roll_back(fd, line, size)
         os.fsync(fd)
-    return AppendResult(offset=offset)
+    return AppendResult(offset=size)

@@ -27,7 +27,7 @@ def too_large(limit: int) -> RequestRejected:
 async def read_capped(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it (or its declared length) passes `limit`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     chunks: list[bytes] = []
     size = 0
@@ -44,7 +44,9 @@ async def parse_json_body(request: Request, model: type[ModelT]) -> ModelT:
     raw = await read_capped(request, MAX_JSON_BODY_BYTES)
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # ValueError covers bad UTF-8, bad JSON and integers over Python's digit limit;
+        # RecursionError covers hostile nesting ("[[[[..."). Both are the client's fault.
         raise RequestRejected(
             400,
             "invalid_json",

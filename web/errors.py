@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from pydantic import ValidationError
@@ -71,10 +72,21 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, "http_error", str(exc.detail))
 
 
+_STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+async def _on_os_error(request: Request, exc: Exception) -> JSONResponse:
+    """Storage failures: 507 when the disk is full (the log is left as it was), else 500."""
+    assert isinstance(exc, OSError)
+    logger.error("storage error on %s %s: %s", request.method, request.url.path, exc)
+    if exc.errno in _STORAGE_FULL:
+        return error_response(507, "insufficient_storage", "no space left to record the request; retry later")
+    return error_response(500, "storage_error", "the server could not record the request")
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    status = 507 if isinstance(exc, OSError) and exc.errno == 28 else 500
-    return error_response(status, "internal_error", "the server could not complete the request")
+    return error_response(500, "internal_error", "the server could not complete the request")
 
 
 EXCEPTION_HANDLERS = {
@@ -82,5 +94,6 @@ EXCEPTION_HANDLERS = {
     DomainError: _on_domain,
     UnsafeIdError: _on_unsafe_id,
     HTTPException: _on_http,
+    OSError: _on_os_error,  # handled here, not by the catch-all, so it is not re-raised by Starlette
     Exception: _on_unexpected,
 }

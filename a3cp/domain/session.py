@@ -23,6 +23,7 @@ from a3cp.schemas import SessionManagerEndInput, SessionManagerStartInput, parse
 SESSION_SOURCE = "session_manager"
 START_EVENT = "session.start"
 END_EVENT = "session.end"
+MAX_END_TIME_AHEAD_S = 300.0  # an end_time further than this past the server's clock is refused
 _START_FIELDS = (
     "is_training_data",
     "session_notes",
@@ -127,12 +128,16 @@ def replayed_event(state: SessionState, record_id: str, kind: str) -> dict[str, 
 
 
 def end_event(state: SessionState, request: SessionManagerEndInput, now: str) -> dict[str, Any]:
-    """The event that closes an active session; refuses an end time before the start."""
+    """The event that closes an active session; refuses an end time before the start or in the future."""
     require_active(state)
     assert state.start is not None
     end_time = request.end_time or now
     if parse_timestamp(end_time) < parse_timestamp(state.start["start_time"]):
         raise InvalidRequest("end_time is before the session's start_time", "end_time")
+    if (parse_timestamp(end_time) - parse_timestamp(now)).total_seconds() > MAX_END_TIME_AHEAD_S:
+        raise InvalidRequest(
+            f"end_time is more than {MAX_END_TIME_AHEAD_S:.0f} s after the server's time", "end_time"
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "record_id": request.record_id,

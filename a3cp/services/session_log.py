@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from a3cp.config import Settings, iter_session_logs, session_log_path
+from a3cp.config import Settings, UnsafeIdError, session_log_path
 from a3cp.domain.errors import SessionNotFound, SessionUserMismatch
 from a3cp.domain.session import SessionState, fold
 from eventstore import WrongExpectedPosition, append_event, read_log
@@ -33,9 +33,16 @@ class SessionLog:
         )
 
     def owner_of(self, session_id: str) -> str | None:
-        """The user whose log directory holds `session_id`, if any."""
-        path = next((p for p in iter_session_logs(self.settings) if p.stem == session_id), None)
-        return path.parent.parent.name if path is not None else None
+        """The user whose log directory holds `session_id`, if any (one lookup per user)."""
+        users = self.settings.log_root / "users"
+        names = sorted(entry.name for entry in users.iterdir()) if users.is_dir() else []
+        return next((name for name in names if self._has_log(name, session_id)), None)
+
+    def _has_log(self, user_id: str, session_id: str) -> bool:
+        try:
+            return session_log_path(self.settings, user_id, session_id).is_file()
+        except UnsafeIdError:  # a stray directory under users/ that is not a user id
+            return False
 
     def load_existing(self, user_id: str, session_id: str) -> SessionState:
         """The state of a session that exists and belongs to `user_id`; raises the domain error."""
@@ -43,7 +50,7 @@ class SessionLog:
         if state.exists:
             return state
         owner = self.owner_of(session_id)
-        if owner is not None:
+        if owner is not None and owner != user_id:  # an empty own log (a failed start) is "not found"
             raise SessionUserMismatch("session belongs to another user", "user_id")
         raise SessionNotFound(f"no session {session_id}", "session_id")
 

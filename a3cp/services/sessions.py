@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from a3cp.config import UnsafeIdError, require_safe_id
+from a3cp.domain.errors import RecordIdConflict
 from a3cp.domain.session import (
     END_EVENT,
     SessionState,
@@ -33,6 +34,9 @@ class SessionService:
 
     def start(self, request: SessionManagerStartInput) -> SessionManagerStartOutput:
         session_id = session_id_for(request.record_id)
+        owner = self.log.owner_of(session_id)
+        if owner is not None and owner != request.user_id:
+            raise RecordIdConflict("record_id was already used by another user's request", "record_id")
 
         def decide(state: SessionState) -> tuple[dict[str, Any], bool]:
             if state.exists:

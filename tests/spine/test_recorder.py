@@ -1,0 +1,135 @@
+"""The recorder on real files: torn-tail recovery, durable creation, a failed write leaves no trace."""
+
+from __future__ import annotations
+
+import errno
+import os
+import types
+import uuid
+from pathlib import Path
+
+import pytest
+from invariants import assert_event_invariants
+
+from eventstore import TornLine, WrongExpectedPosition, append_event, read_log, read_log_from, recorder
+from eventstore.format import TORN_MARKER, encode_event
+
+
+def make_event(n: int = 0) -> dict:
+    return {
+        "schema_version": "1.0.1",
+        "record_id": str(uuid.uuid4()),
+        "user_id": "u1",
+        "session_id": "s1",
+        "timestamp": "2026-11-24T10:00:00.123Z",
+        "source": "test",
+        "performer_id": "system",
+        "event": "test.event",
+        "n": n,
+    }
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    return tmp_path / "s1.log"
+
+
+def test_append_and_read_back(log: Path) -> None:
+    events = [make_event(n) for n in range(3)]
+    offsets = [append_event(log, e).offset for e in events]
+    read = read_log(log)
+    assert read.events == events and read.offsets == offsets and read.torn == []
+    assert read.end_offset == log.stat().st_size
+    for event in read.events:
+        assert_event_invariants(event)
+    assert read_log_from(log, offsets[1]).events == events[1:]
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        lambda e: encode_event(e)[:25],  # cut mid-string
+        lambda e: encode_event(e)[:-1],  # a whole JSON object, only the newline missing
+        lambda e: b"{",
+        lambda e: '{"note":"caf\u00e9'.encode()[:-1],  # cut inside a UTF-8 sequence
+    ],
+    ids=["mid-string", "no-newline", "brace", "mid-utf8"],
+)
+def test_torn_tail_is_skipped_reported_and_never_becomes_an_event(log: Path, fragment) -> None:
+    first = make_event(1)
+    append_event(log, first)
+    torn_bytes = fragment(make_event(2))
+    size = log.stat().st_size
+    with open(log, "ab") as handle:  # a crash fragment, written by hand (tests may write logs)
+        handle.write(torn_bytes)
+
+    read = read_log(log)
+    assert read.events == [first]
+    assert read.torn == [TornLine(offset=size, length=len(torn_bytes))]
+    assert read.end_offset == size, "an incremental reader must not skip past an unterminated tail"
+
+    second = make_event(3)
+    with pytest.raises(WrongExpectedPosition):
+        append_event(log, second, expected_position=0)
+    result = append_event(log, second, expected_position=1)
+    assert result.offset == size + len(torn_bytes) + len(TORN_MARKER)
+    data = log.read_bytes()
+    assert data[result.offset - 1 : result.offset] == b"\n", "the next event starts on a fresh line"
+
+    for _ in range(2):  # reading again (and after another append) never resurrects the fragment
+        read = read_log(log)
+        assert read.events[:2] == [first, second]
+        assert read.torn == [TornLine(offset=size, length=len(torn_bytes) + len(TORN_MARKER) - 1)]
+        append_event(log, make_event(4))
+    assert len(read_log(log).events) == 4
+
+
+def test_creating_a_log_fsyncs_its_directory(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[Path] = []
+    real = recorder._fsync_directory
+
+    def spy(directory: Path) -> None:
+        synced.append(directory)
+        real(directory)
+
+    monkeypatch.setattr(recorder, "_fsync_directory", spy)
+    append_event(log, make_event())
+    append_event(log, make_event())
+    assert synced == [log.parent], "fsync the directory once, when the file is created"
+
+
+def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_bytes(b"")
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    with pytest.raises(OSError) as caught:
+        append_event(link, make_event())
+    assert caught.value.errno == errno.ELOOP
+    assert target.read_bytes() == b""
+
+
+def failing_os(fail_after: int) -> types.SimpleNamespace:
+    """The `os` module as the recorder sees it, except that `write` writes `fail_after` bytes of its
+    payload and then fails with ENOSPC, the way a filling disk does."""
+
+    def write(fd: int, data) -> int:
+        if fail_after and len(data) > fail_after:
+            os.write(fd, bytes(data[:fail_after]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    return types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)} | {"write": write})
+
+
+@pytest.mark.parametrize("fail_after", [0, 10])
+def test_a_failed_write_leaves_the_log_as_it_was(log: Path, monkeypatch, fail_after: int) -> None:
+    append_event(log, make_event(1))
+    before = log.read_bytes()
+    with monkeypatch.context() as patch:
+        patch.setattr(recorder, "os", failing_os(fail_after))
+        with pytest.raises(OSError) as caught:
+            append_event(log, make_event(2))
+    assert caught.value.errno == errno.ENOSPC
+    assert log.read_bytes() == before
+    append_event(log, make_event(3))
+    assert [e["n"] for e in read_log(log).events] == [1, 3] and read_log(log).torn == []
