@@ -10,10 +10,10 @@ from starlette.routing import Route
 from a3cp.config import Settings
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
-from web.routes import session_manager
+from web.routes import demo, session_manager
 from web.services import Services
 
-ROUTE_MODULES = [session_manager]
+ROUTE_MODULES = [session_manager, demo]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

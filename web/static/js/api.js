@@ -1,0 +1,85 @@
+// Talking to the A3CP API from the demo pages: envelopes, JSON requests, errors in words.
+// One request per click; nothing here ever retries.
+
+export const SCHEMA_VERSION = "1.0.1";
+export const DEMO_USER = "demo_user";
+
+/** The user the demo acts for: `?user_id=` in the address, else "demo_user". */
+export function demoUserId() {
+  const fromQuery = new URLSearchParams(window.location.search).get("user_id");
+  return fromQuery && /^[A-Za-z0-9_-]{1,64}$/.test(fromQuery) ? fromQuery : DEMO_USER;
+}
+
+/** A wire timestamp: UTC ISO 8601 with milliseconds and Z. */
+export function nowIso() {
+  return new Date().toISOString();
+}
+
+/** The envelope fields every request carries. */
+export function envelope(userId) {
+  return {
+    schema_version: SCHEMA_VERSION,
+    record_id: crypto.randomUUID(),
+    user_id: userId,
+    timestamp: nowIso(),
+  };
+}
+
+/** Turn an A3CP error body ({error, message, fields}) into one sentence. */
+export function describeErrorBody(status, body) {
+  if (body && typeof body === "object" && typeof body.message === "string") {
+    const fields = Array.isArray(body.fields) ? body.fields : [];
+    const detail = fields.map((f) => `${f.field}: ${f.message}`).join("; ");
+    return `The server refused the request (HTTP ${status}, ${body.error}): ${body.message}` +
+      (detail ? ` (${detail})` : "") + ".";
+  }
+  return `The server answered with HTTP ${status} and no usable explanation.`;
+}
+
+export class ApiError extends Error {}
+
+/** Send one JSON request; resolve with the parsed body, or throw ApiError with a readable message. */
+export async function requestJson(method, path, payload) {
+  let response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: payload === undefined ? {} : { "Content-Type": "application/json" },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+    });
+  } catch {
+    throw new ApiError("Could not reach the server. Check that it is running; nothing was retried.");
+  }
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(describeErrorBody(response.status, body));
+  }
+  if (body === null) {
+    throw new ApiError(`The server answered HTTP ${response.status} without a JSON body.`);
+  }
+  return body;
+}
+
+/** sessions.start exactly as upstream's demo client sends it. */
+export function startSession(userId) {
+  return requestJson("POST", "/session_manager/sessions.start", {
+    ...envelope(userId),
+    performer_id: userId,
+  });
+}
+
+/** sessions.end with the session_id and an end_time, as upstream's demo client sends it. */
+export function endSession(userId, sessionId) {
+  return requestJson("POST", "/session_manager/sessions.end", {
+    ...envelope(userId),
+    performer_id: userId,
+    session_id: sessionId,
+    end_time: nowIso(),
+  });
+}

@@ -1,0 +1,58 @@
+// The camera: getUserMedia within the capture limits (<= 640x480, <= 15 fps), errors in words.
+
+export const MAX_WIDTH = 640;
+export const MAX_HEIGHT = 480;
+export const FPS = 15;
+
+export class CameraError extends Error {}
+
+function describe(err) {
+  const name = err && err.name;
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return "Camera access was denied. Allow the camera for this page and try again. Nothing was sent.";
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError" || name === "DevicesNotFoundError") {
+    return "No usable camera was found. Connect a camera and try again. Nothing was sent.";
+  }
+  if (name === "NotReadableError") {
+    return "The camera is in use by another program or failed to start. Nothing was sent.";
+  }
+  return `The camera could not be started (${name || err}). Nothing was sent.`;
+}
+
+/** Open the camera and show it in `video`; resolves with the stream or throws CameraError. */
+export async function openCamera(video) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+    throw new CameraError("This browser offers no camera access here (a secure origin is needed). Nothing was sent.");
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: {
+        width: { ideal: MAX_WIDTH, max: MAX_WIDTH },
+        height: { ideal: MAX_HEIGHT, max: MAX_HEIGHT },
+        frameRate: { ideal: FPS, max: FPS },
+      },
+    });
+  } catch (err) {
+    throw new CameraError(describe(err));
+  }
+  video.srcObject = stream;
+  await video.play();
+  if (!video.videoWidth) {
+    await new Promise((resolve) => video.addEventListener("loadedmetadata", resolve, { once: true }));
+  }
+  return stream;
+}
+
+/** Frame size that fits the limits while keeping the camera's aspect ratio. */
+export function frameSize(video) {
+  const scale = Math.min(1, MAX_WIDTH / video.videoWidth, MAX_HEIGHT / video.videoHeight);
+  return { width: Math.floor(video.videoWidth * scale), height: Math.floor(video.videoHeight * scale) };
+}
+
+export function closeCamera(video, stream) {
+  if (stream) stream.getTracks().forEach((track) => track.stop());
+  video.srcObject = null;
+}

@@ -1,0 +1,172 @@
+// One bounded capture streamed over WS /camera_feed_worker/capture (upstream A3CP message shapes):
+// capture.open, then per frame capture.frame_meta + one binary JPEG message, then capture.close.
+// The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
+import { SCHEMA_VERSION, nowIso } from "./api.js";
+import { FPS } from "./camera.js";
+
+export const MAX_CAPTURE_MS = 120_000;
+const JPEG_QUALITY = 0.8;
+const MAX_BUFFERED_BYTES = 2 * 1024 * 1024; // skip a frame rather than queue without bound
+
+const ABORT_WORDS = {
+  session_closed: "the session was ended",
+  session_invalid: "the session is unknown or belongs to someone else",
+  session_not_found: "the session is unknown",
+  record_id_conflict: "this capture's record id was already used",
+  protocol_violation: "the messages broke the capture protocol",
+  meta_to_bytes_timeout: "a frame's bytes did not follow its description within 2 seconds",
+  idle_timeout: "no frame arrived for 5 seconds",
+  limit_duration_exceeded: "the capture was longer than 120 seconds",
+  limit_duration_too_short: "the capture was shorter than 2 seconds",
+  limit_fps_exceeded: "the frame rate was above 15 frames per second",
+  limit_resolution_exceeded: "the frames were larger than 640×480",
+  limit_frame_count_exceeded: "too many frames were sent",
+  limit_frame_bytes_exceeded: "a frame was too large",
+  limit_total_bytes_exceeded: "the capture sent too many bytes",
+  frame_undecodable: "a frame could not be decoded as an image",
+  no_frames: "no frames were captured",
+  extraction_failed: "the server could not extract landmarks",
+  internal_error: "the server failed while recording the capture",
+};
+
+/** A readable sentence for a capture.abort error_code. */
+export function describeAbort(code, message) {
+  const words = ABORT_WORDS[code] || "the server refused the capture";
+  return `The capture was stopped by the server: ${words} (code ${code})` + (message ? `: ${message}.` : ".");
+}
+
+function wsUrl(path) {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${window.location.host}${path}`;
+}
+
+export class CaptureStream {
+  /**
+   * @param {{userId: string, sessionId: string, video: HTMLVideoElement, width: number, height: number,
+   *          intent: string}} options
+   */
+  constructor(options) {
+    Object.assign(this, options);
+    this.recordId = crypto.randomUUID();
+    this.captureId = crypto.randomUUID();
+    this.canvas = document.createElement("canvas");
+    this.canvas.width = this.width;
+    this.canvas.height = this.height;
+    this.seq = 0;
+    this.lastFrameIso = null;
+    this.timer = null;
+    this.inFlight = Promise.resolve();
+    this.busy = false;
+    this.stopped = false;
+    this.finished = false;
+    this.done = new Promise((resolve, reject) => {
+      this.resolveDone = resolve;
+      this.rejectDone = reject;
+    });
+  }
+
+  message(event, fields) {
+    return JSON.stringify({
+      schema_version: SCHEMA_VERSION,
+      record_id: event === "capture.open" ? this.recordId : crypto.randomUUID(),
+      user_id: this.userId,
+      session_id: this.sessionId,
+      timestamp: nowIso(),
+      modality: "image",
+      source: "browser",
+      performer_id: this.userId,
+      event,
+      capture_id: this.captureId,
+      ...fields,
+    });
+  }
+
+  /** Open the socket and send capture.open; resolves once frames are flowing. */
+  async start() {
+    this.ws = new WebSocket(wsUrl("/camera_feed_worker/capture"));
+    this.ws.binaryType = "arraybuffer";
+    this.ws.addEventListener("message", (ev) => this.onMessage(ev));
+    this.ws.addEventListener("close", (ev) => this.onClose(ev));
+    await new Promise((resolve, reject) => {
+      this.ws.addEventListener("open", resolve, { once: true });
+      this.ws.addEventListener("error", () => reject(new Error(
+        "Could not open the capture connection to the server. Nothing was retried.")), { once: true });
+    });
+    this.startMs = Date.now();
+    const open = {
+      timestamp_start: new Date(this.startMs).toISOString(),
+      fps_target: FPS,
+      width: this.width,
+      height: this.height,
+      encoding: "jpeg",
+    };
+    if (this.intent) open.annotation = { intent: this.intent };
+    this.ws.send(this.message("capture.open", open));
+    this.timer = setInterval(() => this.tick(), 1000 / FPS);
+  }
+
+  tick() {
+    if (this.stopped || this.busy || this.ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() >= this.startMs + MAX_CAPTURE_MS) return;
+    if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
+    this.busy = true;
+    this.inFlight = this.sendFrame().finally(() => { this.busy = false; });
+  }
+
+  async sendFrame() {
+    const context = this.canvas.getContext("2d");
+    context.drawImage(this.video, 0, 0, this.width, this.height);
+    const at = new Date().toISOString();
+    const blob = await new Promise((resolve) => this.canvas.toBlob(resolve, "image/jpeg", JPEG_QUALITY));
+    if (!blob || this.stopped || this.ws.readyState !== WebSocket.OPEN) return;
+    const bytes = await blob.arrayBuffer();
+    if (this.stopped || this.ws.readyState !== WebSocket.OPEN) return;
+    // Non-decreasing frame times, as the protocol requires.
+    const stamp = this.lastFrameIso && at < this.lastFrameIso ? this.lastFrameIso : at;
+    this.lastFrameIso = stamp;
+    this.seq += 1;
+    this.ws.send(this.message("capture.frame_meta", { seq: this.seq, timestamp_frame: stamp, byte_length: bytes.byteLength }));
+    this.ws.send(bytes);
+  }
+
+  /** Stop sending frames and send capture.close; the outcome arrives through `done`. */
+  async stop() {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.inFlight;
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    const endMs = Math.min(Date.now(), this.startMs + MAX_CAPTURE_MS);
+    let end = new Date(endMs).toISOString();
+    if (this.lastFrameIso && end < this.lastFrameIso) end = this.lastFrameIso;
+    this.ws.send(this.message("capture.close", { timestamp_end: end }));
+  }
+
+  onMessage(ev) {
+    if (typeof ev.data !== "string") return;
+    let body;
+    try {
+      body = JSON.parse(ev.data);
+    } catch {
+      return;
+    }
+    if (body.event === "capture.result") this.finish(null, body);
+    else if (body.event === "capture.abort") this.finish(describeAbort(body.error_code, body.message));
+  }
+
+  onClose(ev) {
+    this.stopped = true;
+    clearInterval(this.timer);
+    if (!this.finished) {
+      this.finish(`The capture connection closed without a result (close code ${ev.code}` +
+        (ev.reason ? `: ${ev.reason}` : "") + "). Nothing was retried.");
+    }
+  }
+
+  finish(errorText, result) {
+    if (this.finished) return;
+    this.finished = true;
+    if (errorText) this.rejectDone(new Error(errorText));
+    else this.resolveDone(result);
+  }
+}

@@ -1,0 +1,165 @@
+// /demo/gesture: session buttons, live preview, one bounded capture at a time, the result.
+import { ApiError, demoUserId, endSession, startSession } from "./api.js";
+import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
+import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
+import { describeQuality } from "./quality.js";
+import { StatusView } from "./status.js";
+
+const $ = (id) => document.getElementById(id);
+const userId = demoUserId();
+const view = new StatusView($("status"), $("error"));
+const video = $("preview");
+
+const state = { sessionId: null, busy: false, capture: null, stream: null, clock: null };
+
+function render() {
+  const capturing = state.capture !== null;
+  $("session-id").value = state.sessionId || "";
+  $("btn-start").disabled = state.busy || state.sessionId !== null;
+  $("btn-end").disabled = state.busy || capturing || state.sessionId === null;
+  $("btn-capture").disabled = state.busy || capturing || state.sessionId === null;
+  $("btn-stop").disabled = !capturing || state.capture.stopped;
+  $("intent").disabled = capturing;
+}
+
+function setCaptureState(text) {
+  $("capture-state").textContent = text;
+}
+
+function failed(err, what) {
+  const text = err instanceof ApiError || err instanceof CameraError || err instanceof Error ? err.message : String(err);
+  view.error(text);
+  view.say(`${what} failed.`);
+}
+
+function showResult(body) {
+  const ref = body.raw_features_ref || {};
+  $("result-hash").textContent = ref.hash || "";
+  $("result-t").textContent = String(body.T);
+  $("result-d").textContent = String(body.D);
+  const list = $("result-quality");
+  list.replaceChildren(...describeQuality(body.quality).map((line) => {
+    const item = document.createElement("li");
+    item.textContent = line;
+    return item;
+  }));
+  $("result").hidden = false;
+  $("result-empty").hidden = true;
+}
+
+function startClock(startMs) {
+  const tick = () => {
+    const elapsed = Math.min(Date.now() - startMs, MAX_CAPTURE_MS);
+    const left = Math.max(0, Math.ceil((MAX_CAPTURE_MS - elapsed) / 1000));
+    $("capture-clock").textContent = `— ${(elapsed / 1000).toFixed(1)} s elapsed, ${left} s left of 120 s`;
+  };
+  tick();
+  state.clock = setInterval(tick, 200);
+}
+
+function stopClock() {
+  clearInterval(state.clock);
+  state.clock = null;
+}
+
+$("btn-start").addEventListener("click", async () => {
+  view.clearError();
+  state.busy = true;
+  render();
+  view.say("Starting a session…");
+  try {
+    const body = await startSession(userId);
+    state.sessionId = body.session_id;
+    view.say(`Session started: ${state.sessionId}. You can capture a gesture.`);
+  } catch (err) {
+    failed(err, "Starting the session");
+  } finally {
+    state.busy = false;
+    render();
+  }
+});
+
+$("btn-end").addEventListener("click", async () => {
+  view.clearError();
+  state.busy = true;
+  render();
+  view.say("Ending the session…");
+  try {
+    await endSession(userId, state.sessionId);
+    view.say(`Session ${state.sessionId} ended.`);
+    state.sessionId = null;
+    closeCamera(video, state.stream);
+    state.stream = null;
+  } catch (err) {
+    failed(err, "Ending the session");
+  } finally {
+    state.busy = false;
+    render();
+  }
+});
+
+$("btn-capture").addEventListener("click", async () => {
+  view.clearError();
+  state.busy = true;
+  render();
+  view.say("Opening the camera…");
+  try {
+    if (!state.stream) state.stream = await openCamera(video);
+  } catch (err) {
+    state.busy = false;
+    render();
+    setCaptureState("camera unavailable");
+    failed(err, "Opening the camera");
+    return;
+  }
+  const { width, height } = frameSize(video);
+  const capture = new CaptureStream({
+    userId, sessionId: state.sessionId, video, width, height, intent: $("intent").value.trim(),
+  });
+  $("capture-record-id").value = capture.recordId;
+  try {
+    await capture.start();
+  } catch (err) {
+    state.busy = false;
+    render();
+    setCaptureState("failed");
+    failed(err, "Opening the capture connection");
+    return;
+  }
+  state.capture = capture;
+  state.busy = false;
+  render();
+  setCaptureState("capturing");
+  view.say("Capturing. Press Stop Capture when the gesture is done; it stops by itself at 120 seconds.");
+  startClock(capture.startMs);
+  const autoStop = setTimeout(() => stopCapture("The 120 second limit was reached; capture stopped."), MAX_CAPTURE_MS);
+  try {
+    const result = await capture.done;
+    showResult(result);
+    setCaptureState("recorded");
+    view.say(`Capture recorded: ${result.T} frames, hash ${result.raw_features_ref.hash}.`);
+  } catch (err) {
+    setCaptureState("failed");
+    failed(err, "The capture");
+  } finally {
+    clearTimeout(autoStop);
+    stopClock();
+    state.capture = null;
+    render();
+  }
+});
+
+async function stopCapture(announcement) {
+  const capture = state.capture;
+  if (!capture || capture.stopped) return;
+  const stopping = capture.stop();
+  render();
+  setCaptureState("processing");
+  view.say(announcement);
+  await stopping;
+}
+
+$("btn-stop").addEventListener("click", () => stopCapture("Capture stopped. Waiting for the landmark features…"));
+
+window.addEventListener("pagehide", () => closeCamera(video, state.stream));
+render();

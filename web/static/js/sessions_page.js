@@ -1,0 +1,101 @@
+// /demo/sessions: a user's sessions and captures from the projection, each with a verify badge.
+import { ApiError, demoUserId, requestJson } from "./api.js";
+import { describeQuality } from "./quality.js";
+import { StatusView } from "./status.js";
+
+const view = new StatusView(document.getElementById("status"), document.getElementById("error"));
+const container = document.getElementById("sessions");
+const userField = document.getElementById("user-id");
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function row(cells, header = false) {
+  const tr = el("tr");
+  for (const cell of cells) {
+    const td = el(header ? "th" : "td");
+    if (header) td.scope = "col";
+    if (cell instanceof Node) td.append(cell);
+    else td.textContent = cell;
+    tr.append(td);
+  }
+  return tr;
+}
+
+async function badge(recordId) {
+  try {
+    const body = await requestJson("GET", `/records/${encodeURIComponent(recordId)}/verify`);
+    if (body.ok) return el("span", "verified", "badge badge-ok");
+    const span = el("span", "failed", "badge badge-fail");
+    const reasons = (body.problems || []).join("; ");
+    return reasons ? [span, el("span", ` ${reasons}`)] : span;
+  } catch (err) {
+    return [el("span", "failed", "badge badge-fail"), el("span", ` ${err.message}`)];
+  }
+}
+
+function captureShape(capture) {
+  const ref = capture.raw_features_ref || {};
+  const shape = Array.isArray(ref.shape) ? ref.shape : [capture.T, capture.D];
+  return { T: shape[0], D: ref.dims ?? shape[1], hash: ref.hash || "" };
+}
+
+async function captureTable(session) {
+  const captures = session.captures || [];
+  if (captures.length === 0) return el("p", "No captures in this session.");
+  const table = el("table");
+  table.append(el("caption", `Captures of session ${session.session_id}`));
+  const head = el("thead");
+  head.append(row(["Record id", "Intent", "T", "D", "Hash", "Quality", "Check"], true));
+  const body = el("tbody");
+  for (const capture of captures) {
+    const { T, D, hash } = captureShape(capture);
+    const quality = el("ul");
+    quality.append(...describeQuality(capture.quality).map((line) => el("li", line)));
+    const check = el("span");
+    const verdict = await badge(capture.record_id);
+    check.append(...[verdict].flat());
+    const intent = capture.annotation && capture.annotation.intent ? capture.annotation.intent : "";
+    body.append(row([el("span", capture.record_id, "mono"), intent, String(T), String(D),
+      el("span", hash, "mono"), quality, check]));
+  }
+  table.append(head, body);
+  return table;
+}
+
+async function load(userId) {
+  view.clearError();
+  container.replaceChildren();
+  view.say(`Loading the sessions of ${userId}…`);
+  let sessions;
+  try {
+    const body = await requestJson("GET", `/session_manager/users/${encodeURIComponent(userId)}/sessions`);
+    sessions = Array.isArray(body) ? body : body.sessions || [];
+  } catch (err) {
+    view.error(err instanceof ApiError ? err.message : String(err));
+    view.say("Loading the sessions failed.");
+    return;
+  }
+  for (const session of sessions) {
+    const section = el("section");
+    section.append(el("h2", `Session ${session.session_id}`));
+    const facts = el("p", `Status ${session.status}; started ${session.start_time}` +
+      (session.end_time ? `; ended ${session.end_time}` : ""));
+    section.append(facts, await captureTable(session));
+    container.append(section);
+  }
+  const count = sessions.reduce((n, s) => n + (s.captures || []).length, 0);
+  view.say(`${sessions.length} session(s) and ${count} capture(s) for ${userId}.`);
+}
+
+document.getElementById("lookup").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!userField.reportValidity()) return;
+  load(userField.value.trim());
+});
+
+userField.value = demoUserId();
