@@ -37,22 +37,20 @@ def route_module_problems(source: str, module: ModuleType) -> list[str]:
     problems = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom):
-            source = node.module or ""
-            if source.startswith("a3cp.schemas."):
-                problems.append(f"imports from {source}; use a3cp.schemas")
-            if source == "pydantic":
-                problems.append("imports pydantic; models belong in a3cp.schemas")
+            origin = node.module or ""
+            if origin.startswith("a3cp.schemas."):
+                problems.append(f"imports from {origin}; use a3cp.schemas")
+            if origin == "pydantic" and any(a.name == "create_model" for a in node.names):
+                problems.append("imports pydantic.create_model; models belong in a3cp.schemas")
             for alias in node.names:
                 value = getattr(module, alias.asname or alias.name, None)
                 is_model = inspect.isclass(value) and issubclass(value, BaseModel)
-                if source == "a3cp.schemas" and alias.name not in a3cp.schemas.__all__:
+                if origin == "a3cp.schemas" and alias.name not in a3cp.schemas.__all__:
                     problems.append(f"{alias.name} is not exported by a3cp.schemas")
-                elif is_model and source != "a3cp.schemas":
-                    problems.append(f"model {alias.name} imported from {source}")
+                elif is_model and origin != "a3cp.schemas":
+                    problems.append(f"model {alias.name} imported from {origin}")
         elif isinstance(node, ast.Import):
-            problems += [
-                f"imports {a.name}" for a in node.names if a.name.startswith(("a3cp.schemas.", "pydantic"))
-            ]
+            problems += [f"imports {a.name}" for a in node.names if a.name.startswith("a3cp.schemas.")]
         elif isinstance(node, ast.ClassDef):
             value = getattr(module, node.name, None)
             if inspect.isclass(value) and issubclass(value, BaseModel):
@@ -74,21 +72,23 @@ def test_import_policy_catches_breaches() -> None:
     source = (
         "from a3cp.schemas.base import Envelope\n"
         "from a3cp.schemas import base\n"
-        "from pydantic import BaseModel\n"
+        "from pydantic import BaseModel, ValidationError\n"
         "import a3cp.schemas.errors\n"
         "class X(BaseModel):\n    a: int\n"
     )
     module = ModuleType("probe")
     exec(compile(source, "probe", "exec"), module.__dict__)
     problems = route_module_problems(source, module)
-    for expected in (
+    breaches = (
         "from a3cp.schemas.base",
-        "not exported",
-        "imports pydantic",
+        "base is not exported",
+        "BaseModel",
         "a3cp.schemas.errors",
-        "X",
-    ):
+        "model X",
+    )
+    for expected in breaches:
         assert any(expected in problem for problem in problems), (expected, problems)
+    assert not any("ValidationError" in problem for problem in problems), "exceptions are not models"
 
 
 def test_no_module_outside_eventstore_writes_session_logs() -> None:

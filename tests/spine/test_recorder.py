@@ -1,10 +1,11 @@
-"""The recorder on real files: torn-tail recovery, durable creation, a failed write leaves no trace."""
+"""The recorder on real files: reads, torn-tail recovery, durable creation, no symlinks.
+
+(A failed write leaving no trace is tested with the disk-full faults in tests/reliability.)
+"""
 
 from __future__ import annotations
 
 import errno
-import os
-import types
 import uuid
 from pathlib import Path
 
@@ -107,29 +108,3 @@ def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
         append_event(link, make_event())
     assert caught.value.errno == errno.ELOOP
     assert target.read_bytes() == b""
-
-
-def failing_os(fail_after: int) -> types.SimpleNamespace:
-    """The `os` module as the recorder sees it, except that `write` writes `fail_after` bytes of its
-    payload and then fails with ENOSPC, the way a filling disk does."""
-
-    def write(fd: int, data) -> int:
-        if fail_after and len(data) > fail_after:
-            os.write(fd, bytes(data[:fail_after]))
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    return types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)} | {"write": write})
-
-
-@pytest.mark.parametrize("fail_after", [0, 10])
-def test_a_failed_write_leaves_the_log_as_it_was(log: Path, monkeypatch, fail_after: int) -> None:
-    append_event(log, make_event(1))
-    before = log.read_bytes()
-    with monkeypatch.context() as patch:
-        patch.setattr(recorder, "os", failing_os(fail_after))
-        with pytest.raises(OSError) as caught:
-            append_event(log, make_event(2))
-    assert caught.value.errno == errno.ENOSPC
-    assert log.read_bytes() == before
-    append_event(log, make_event(3))
-    assert [e["n"] for e in read_log(log).events] == [1, 3] and read_log(log).torn == []
