@@ -71,8 +71,8 @@ SYSTEM_PERFORMER = "system"
 
 def format_timestamp(moment: datetime) -> str:
     """Render an aware datetime in the wire form (UTC, milliseconds, Z)."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # isoformat, not strftime: glibc's %Y does not zero-pad years before 1000
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_timestamp(value: str) -> datetime:

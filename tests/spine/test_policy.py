@@ -98,6 +98,13 @@ def test_no_module_outside_eventstore_writes_session_logs() -> None:
     assert {name: problems for name, problems in found.items() if problems} == {}
 
 
+def test_no_other_source_file_mentions_the_log_suffix() -> None:
+    """Templates, scripts and styles under a3cp/, web/, projections/ do not name log files either."""
+    files = [p for top in ("a3cp", "web", "projections") for p in (REPO / top).rglob("*") if p.is_file()]
+    assert files, "nothing scanned"
+    assert [str(p) for p in files if p.suffix != ".pyc" and b".jsonl" in p.read_bytes().lower()] == []
+
+
 def test_the_recorder_itself_would_be_flagged() -> None:
     """The scan is not vacuous: the one legitimate writer breaks its rules."""
     eventstore = REPO / "eventstore"

@@ -149,8 +149,8 @@ def _mangle(moment: datetime, how: int) -> str:
         ok[:-2] + "Z",  # two digits of milliseconds
         ok + "\n",
         " " + ok,
-        ok.translate(str.maketrans("0123456789", "０１２３４５６７８９")),  # fullwidth digits
-        ok.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")),  # Arabic-Indic digits
+        ok[:10].translate(str.maketrans("0123456789", "０１２３４５６７８９")) + ok[10:],  # fullwidth date
+        ok[:4].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) + ok[4:],  # Arabic-Indic year
         moment.isoformat(),
         ok[:5] + "13" + ok[7:],  # month 13
         ok[:8] + "32" + ok[10:],  # day 32
