@@ -1,9 +1,11 @@
-"""Racing sessions.end calls, from threads and from processes on one real log: exactly one end event."""
+"""Racing requests on one real log, from threads and from processes: exactly one event recorded."""
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from invariants import end_body, start_body
 
@@ -14,6 +16,7 @@ from eventstore import read_log
 from web.services import Services
 
 RACERS = 6
+FORK = multiprocessing.get_context("fork")
 
 
 def end_once(settings: Settings, body: dict, barrier) -> str:
@@ -28,8 +31,30 @@ def end_once(settings: Settings, body: dict, barrier) -> str:
     return "ended"
 
 
-def _process_racer(settings: Settings, body: dict, barrier, results) -> None:
-    results.put(end_once(settings, body, barrier))
+def start_once(settings: Settings, body: dict, barrier) -> dict:
+    sessions = Services.build(settings).sessions
+    request = SessionManagerStartInput.model_validate(body)
+    barrier.wait()
+    return sessions.start(request).model_dump()
+
+
+def _report(racer: Callable[..., Any], results, *args: Any) -> None:
+    results.put(racer(*args))
+
+
+def race_in_processes(racer: Callable[..., Any], settings: Settings, bodies: list[dict]) -> list[Any]:
+    """Run `racer(settings, body, barrier)` in one forked process per body; their results."""
+    barrier, results = FORK.Barrier(len(bodies)), FORK.Queue()
+    processes = [
+        FORK.Process(target=_report, args=(racer, results, settings, body, barrier)) for body in bodies
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+        assert process.exitcode == 0
+    return outcomes
 
 
 def start_session(settings: Settings) -> str:
@@ -59,18 +84,14 @@ def test_racing_ends_from_threads(settings: Settings) -> None:
 
 
 def test_racing_ends_from_processes(settings: Settings) -> None:
-    context = multiprocessing.get_context("fork")
     session_id = start_session(settings)
-    barrier = context.Barrier(RACERS)
-    results = context.Queue()
-    racers = [
-        context.Process(target=_process_racer, args=(settings, end_body(session_id), barrier, results))
-        for _ in range(RACERS)
-    ]
-    for racer in racers:
-        racer.start()
-    outcomes = [results.get(timeout=60) for _ in racers]
-    for racer in racers:
-        racer.join(timeout=60)
-        assert racer.exitcode == 0
+    outcomes = race_in_processes(end_once, settings, [end_body(session_id) for _ in range(RACERS)])
     assert_one_end(settings, session_id, outcomes)
+
+
+def test_one_start_retried_from_racing_processes_records_one_start(settings: Settings) -> None:
+    body = start_body()
+    answers = race_in_processes(start_once, settings, [body] * RACERS)
+    assert all(answer == answers[0] for answer in answers), "every retry gets the first answer"
+    events = read_log(session_log_path(settings, "elias01", answers[0]["session_id"])).events
+    assert [e["record_id"] for e in events] == [body["record_id"]]
