@@ -1,9 +1,9 @@
 """The reliability report: tests record what they measured; the run writes docs/reliability.md.
 
 Use the `reliability_report` fixture: `reliability_report.add(fault, attempts, result)`. Each row is
-tied to the test that measured it and shows that test's outcome. Rows of tests that did not run in
-this session are kept from the previous file (so running one file does not drop the others' rows);
-rows of test files that no longer exist are dropped.
+tied to the test that measured it and shows that test's outcome. Rows from test files that did not
+run in this session are kept from the previous file (so running one file does not drop the others'
+rows); rows from files that ran are replaced, and rows of deleted files are dropped.
 """
 
 from __future__ import annotations
@@ -77,13 +77,13 @@ def _previous_rows() -> list[Row]:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _rows:
         return
-    measured = {row.test for row in _rows}
+    ran_files = {item.nodeid.split("::")[0] for item in session.items}
     for row in _rows:
         row.outcome = "FAILED" if row.test in _failed else "passed"
     kept = [
         row
         for row in _previous_rows()
-        if row.test not in measured and (REPO / row.test.split("::")[0]).exists()
+        if (file := row.test.split("::")[0]) not in ran_files and (REPO / file).exists()
     ]
     rows = sorted(kept + _rows, key=lambda row: row.test)
     REPORT.parent.mkdir(exist_ok=True)

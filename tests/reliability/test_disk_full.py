@@ -28,17 +28,16 @@ from web.app import create_app
 
 START, END = "/session_manager/sessions.start", "/session_manager/sessions.end"
 TMPFS_FAULT = "ENOSPC on a real, full 256 KiB tmpfs LOG_ROOT"
-TMPFS_FAULT = "ENOSPC on a real, full 256 KiB tmpfs LOG_ROOT"
 
 
-def failing_os(fail_after: int) -> types.SimpleNamespace:
+def failing_os(fail_after: int, error: int = errno.ENOSPC) -> types.SimpleNamespace:
     """The `os` module as the recorder sees it, except that `write` writes the first `fail_after`
-    bytes of its payload and then fails with ENOSPC."""
+    bytes of its payload and then fails with `error`."""
 
     def write(fd: int, data: bytes) -> int:
         if 0 < fail_after < len(data):
             os.write(fd, bytes(data[:fail_after]))
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise OSError(error, os.strerror(error))
 
     return types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)} | {"write": write})
 
@@ -53,9 +52,9 @@ def body(**extra: str) -> dict:
     }
 
 
-def assert_disk_full_answer(response) -> None:
-    assert response.status_code == 507, response.text
-    assert response.json()["error"] == "insufficient_storage"
+def assert_disk_full_answer(response, status: int = 507, error: str = "insufficient_storage") -> None:
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error
     assert "Traceback" not in response.text
 
 
@@ -81,32 +80,35 @@ def test_a_failed_append_leaves_the_log_as_it_was(tmp_path: Path, monkeypatch, f
     assert [e["n"] for e in read.events] == [1, 3] and read.torn == []
 
 
-def test_injected_enospc_over_http(
-    client: TestClient, settings: Settings, monkeypatch, reliability_report
+def test_injected_write_failures_over_http(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, reliability_report
 ) -> None:
     session_id = client.post(START, json=body()).json()["session_id"]
     log = session_log_path(settings, "elias01", session_id)
     before = log.read_bytes()
     end, new_start = body(session_id=session_id), body()
-    attempts = 0
+    faults = [(errno.ENOSPC, 507, "insufficient_storage"), (errno.EIO, 500, "storage_error")]
+    attempts: dict[int, int] = {}
     with monkeypatch.context() as patch:
-        for fail_after in (0, 10, 200):
-            patch.setattr(recorder, "os", failing_os(fail_after))
-            assert_disk_full_answer(client.post(END, json=end))
-            assert_disk_full_answer(client.post(START, json=new_start))
-            attempts += 2
+        for error, status, code in faults:
+            for fail_after in (0, 10, 200):
+                patch.setattr(recorder, "os", failing_os(fail_after, error))
+                assert_disk_full_answer(client.post(END, json=end), status, code)
+                assert_disk_full_answer(client.post(START, json=new_start), status, code)
+                attempts[error] = attempts.get(error, 0) + 2
     assert log.read_bytes() == before
     assert assert_logs_clean(settings) == 1
 
     assert client.post(END, json=end).status_code == 200  # the same requests, retried once space is back
     assert client.post(START, json=new_start).status_code == 201
     assert assert_logs_clean(settings) == 3
-    reliability_report.add(
-        "ENOSPC injected into the recorder's write (none, 10 or 200 bytes written first)",
-        attempts,
-        f"{attempts} x 507 insufficient_storage JSON, log bytes unchanged, no torn line; "
-        "the same requests succeeded once space returned",
-    )
+    for error, status, code in faults:
+        reliability_report.add(
+            f"{errno.errorcode[error]} injected into the recorder's write (0, 10 or 200 bytes written first)",
+            attempts[error],
+            f"{attempts[error]} x {status} {code} JSON (start and end), no stack trace, log bytes "
+            "unchanged, no torn line; the same requests succeeded once the fault cleared",
+        )
 
 
 @contextmanager
