@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import errno
+import tempfile
 import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from invariants import assert_event_invariants
 
 from eventstore import TornLine, WrongExpectedPosition, append_event, read_log, read_log_from, recorder
@@ -108,3 +111,24 @@ def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
         append_event(link, make_event())
     assert caught.value.errno == errno.ELOOP
     assert target.read_bytes() == b""
+
+
+LOG_DEBRIS = st.sampled_from([b"{}", b"{", b"\n", b'"x"', b"\xff", b" #torn", encode_event(make_event())])
+
+
+@settings(max_examples=150, deadline=None)
+@given(garbage=st.binary(max_size=300) | st.lists(LOG_DEBRIS, max_size=8).map(b"".join))
+def test_any_bytes_read_without_crashing_and_the_next_append_lands_whole(garbage: bytes) -> None:
+    """Whatever a crash (or a disk) left in the file, reading reports it and appending still works."""
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "s.log"
+        log.write_bytes(garbage)
+        before = read_log(log)
+        complete_lines = garbage.count(b"\n")
+        unterminated = bool(garbage) and not garbage.endswith(b"\n")
+        assert len(before.events) + len(before.torn) == complete_lines + unterminated
+        event = make_event(9)
+        append_event(log, event, expected_position=len(before.events))
+        after = read_log(log)
+        assert after.events == before.events + [event]
+        assert log.read_bytes().startswith(garbage) and log.read_bytes().endswith(b"\n")
