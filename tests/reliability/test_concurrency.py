@@ -11,9 +11,10 @@ from events import make_event
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings, session_log_path
-from a3cp.schemas import EventEnvelope
+from a3cp.schemas import EventEnvelope, SessionManagerStartInput
 from eventstore import append_event, read_log
 from web.app import create_app
+from web.services import Services
 
 WRITERS, APPENDS = 4, 250
 RACERS, ROUNDS = 4, 5
@@ -71,12 +72,13 @@ def body(user_id: str, **extra: str) -> dict:
     }
 
 
-def test_racing_http_ends_from_processes_record_one_end(
-    client: TestClient, settings: Settings, reliability_report
-) -> None:
+def test_racing_http_ends_from_processes_record_one_end(settings: Settings, reliability_report) -> None:
+    # The parent starts sessions through the service, not a TestClient: it must hold no threads when
+    # it forks the racers (a lock held by another thread at fork time could hang a child).
+    sessions = Services.build(settings).sessions
     statuses: Counter[int] = Counter()
     for _ in range(ROUNDS):
-        session_id = client.post("/session_manager/sessions.start", json=body("elias01")).json()["session_id"]
+        session_id = sessions.start(SessionManagerStartInput.model_validate(body("elias01"))).session_id
         barrier, results = FORK.Barrier(RACERS), FORK.Queue()
         requests = [body("elias01", session_id=session_id) for _ in range(RACERS)]  # distinct record_ids
         racers = [FORK.Process(target=_end_over_http, args=(settings, r, barrier, results)) for r in requests]
