@@ -53,6 +53,11 @@ class Settings:
     session_timeout_s: float = 7200.0
     role: str = "all"
     extractor_url: str = DEFAULT_EXTRACTOR_URL
+    # WebSocket capture: a frame's bytes must follow its frame_meta within this many seconds, and a
+    # capture with no message for `ws_idle_timeout_s` is aborted; the session is re-checked this often.
+    ws_meta_to_bytes_timeout_s: float = 2.0
+    ws_idle_timeout_s: float = 5.0
+    ws_session_recheck_s: float = 1.0
 
     @classmethod
     def from_env(cls) -> Settings:

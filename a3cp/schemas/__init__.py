@@ -14,7 +14,22 @@ from a3cp.schemas.base import (
     parse_timestamp,
     utc_now,
 )
+from a3cp.schemas.capture_ws import (
+    CAPTURE_CLIENT_MESSAGE,
+    CaptureAbort,
+    CaptureClose,
+    CaptureFrameMeta,
+    CaptureOpen,
+    CaptureResult,
+)
 from a3cp.schemas.errors import ErrorResponse, FieldError
+from a3cp.schemas.projection import (
+    CaptureSummary,
+    FeaturesIndex,
+    RecordLocation,
+    SessionDetail,
+    UserSessions,
+)
 from a3cp.schemas.session_manager import (
     Session,
     SessionHeader,
@@ -27,18 +42,28 @@ from a3cp.schemas.session_manager import (
 )
 
 __all__ = [
+    "CAPTURE_CLIENT_MESSAGE",
+    "CaptureAbort",
+    "CaptureClose",
+    "CaptureFrameMeta",
+    "CaptureOpen",
+    "CaptureResult",
     "SYSTEM_PERFORMER",
     "A3CPMessage",
     "Annotation",
+    "CaptureSummary",
     "Envelope",
     "ErrorResponse",
     "EventEnvelope",
+    "FeaturesIndex",
     "FieldError",
     "PerformerId",
     "RawFeaturesRef",
     "RecordId",
+    "RecordLocation",
     "SafeId",
     "Session",
+    "SessionDetail",
     "SessionHeader",
     "SessionManagerEndInput",
     "SessionManagerEndOutput",
@@ -47,6 +72,7 @@ __all__ = [
     "SessionValidateInput",
     "SessionValidateOutput",
     "Timestamp",
+    "UserSessions",
     "format_timestamp",
     "new_record_id",
     "parse_timestamp",

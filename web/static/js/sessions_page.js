@@ -77,7 +77,7 @@ async function load(userId) {
     sessions = Array.isArray(body) ? body : body.sessions || [];
   } catch (err) {
     view.error(err instanceof ApiError ? err.message : String(err));
-    view.say("Loading the sessions failed.");
+    view.say("Could not load the sessions.");
     return;
   }
   for (const session of sessions) {
