@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
-from a3cp.config import ROLES
+from a3cp.config import ROLES, Settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,6 +15,23 @@ def _serve(args: argparse.Namespace) -> int:
 
     os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
     uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from projections.store import Projection
+
+    settings = Settings.from_env()
+    settings.ensure_roots()
+    print(Projection(settings).rebuild(progress=not args.quiet).line())
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from web.services import Services
+
+    closed = Services.build(Settings.from_env()).sweeper.sweep()
+    print(f"closed {len(closed)} idle sessions" + "".join(f"\n  {session_id}" for session_id in closed))
     return 0
 
 
@@ -31,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="all: one process; ingest: forwards captures to A3CP_EXTRACTOR_URL; extractor: runs MediaPipe",
     )
     serve.set_defaults(handler=_serve)
+    rebuild = commands.add_parser("rebuild", help="drop the projection and replay every log under LOG_ROOT")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar, only the summary line")
+    rebuild.set_defaults(handler=_rebuild)
+    sweep = commands.add_parser("sweep", help="close sessions idle for A3CP_SESSION_TIMEOUT_S (system end)")
+    sweep.set_defaults(handler=_sweep)
     return parser
 
 

@@ -10,10 +10,11 @@ from starlette.routing import Route
 from a3cp.config import Settings
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
-from web.routes import demo, session_manager
+from web.routes import demo, session_manager, sessions_read
 from web.services import Services
+from web.sweeper import sweeper_lifespan
 
-ROUTE_MODULES = [session_manager, demo]
+ROUTE_MODULES = [session_manager, sessions_read, demo]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -29,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [route for module in ROUTE_MODULES for route in module.routes]
     routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS)
+    app = Starlette(
+        routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=sweeper_lifespan(services)
+    )
     app.state.services = services
     return app

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from a3cp.config import Settings
+from a3cp.services.reads import ReadService
 from a3cp.services.session_log import SessionLog
 from a3cp.services.sessions import SessionService
+from a3cp.services.timeouts import TimeoutSweeper
+from projections.store import Projection
 
 
 @dataclass
@@ -14,9 +17,22 @@ class Services:
     settings: Settings
     session_log: SessionLog
     sessions: SessionService
+    projection: Projection
+    sweeper: TimeoutSweeper
+    reads: ReadService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         settings.ensure_roots()
-        session_log = SessionLog(settings)
-        return cls(settings=settings, session_log=session_log, sessions=SessionService(session_log))
+        projection = Projection(settings)
+        projection.upgrade()  # cheap when already at head
+        session_log = SessionLog(settings, listeners=[projection.after_append])
+        sweeper = TimeoutSweeper(session_log, projection, settings.session_timeout_s)
+        return cls(
+            settings=settings,
+            session_log=session_log,
+            sessions=SessionService(session_log),
+            projection=projection,
+            sweeper=sweeper,
+            reads=ReadService(projection, sweeper),
+        )

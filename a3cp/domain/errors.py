@@ -20,6 +20,11 @@ class SessionNotFound(DomainError):
     code = "session_not_found"
 
 
+class RecordNotFound(DomainError):
+    status_code = 404
+    code = "record_not_found"
+
+
 class SessionUserMismatch(DomainError):
     status_code = 400
     code = "session_user_mismatch"

@@ -1,0 +1,44 @@
+"""The timeout sweep: close sessions idle for A3CP_SESSION_TIMEOUT_S with a system end event.
+
+Candidates come from the projection (active sessions whose last activity is old enough); each is
+then decided again on its own log under optimistic concurrency, so a session that saw new activity
+or was ended meanwhile is left alone and racing sweepers record one end event. It runs in the app's
+background task, before every read of the read API, and from `a3cp sweep`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from a3cp.domain.session import SessionState
+from a3cp.domain.timeout import timeout_end_event
+from a3cp.schemas import format_timestamp, new_record_id
+from a3cp.services.session_log import SessionLog
+from projections import queries
+from projections.store import Projection
+
+
+class TimeoutSweeper:
+    """Ends idle sessions; returns the ids of the sessions it closed."""
+
+    def __init__(self, log: SessionLog, projection: Projection, timeout_s: float) -> None:
+        self.log = log
+        self.projection = projection
+        self.timeout_s = timeout_s
+
+    def sweep(self, now: datetime | None = None) -> list[str]:
+        moment = now or datetime.now(UTC)
+        self.projection.catch_up()
+        cutoff = format_timestamp(moment - timedelta(seconds=self.timeout_s))
+        closed = []
+        for user_id, session_id in queries.idle_sessions(self.projection.engine, cutoff):
+            record_id = new_record_id()
+
+            def decide(state: SessionState, record_id: str = record_id) -> tuple[dict[str, Any], bool]:
+                event = timeout_end_event(state, moment, self.timeout_s, record_id)
+                return (event, True) if event is not None else ({}, False)
+
+            if self.log.decide_and_append(user_id, session_id, decide):
+                closed.append(session_id)
+        return closed

@@ -1,0 +1,48 @@
+"""The app's background timeout sweep: runs at start-up and then every `sweep_interval(timeout)` seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+
+from starlette.applications import Starlette
+
+from web.services import Services
+
+logger = logging.getLogger("a3cp.sweeper")
+MAX_SWEEP_INTERVAL_S = 60.0
+
+
+def sweep_interval(timeout_s: float) -> float:
+    """A quarter of the timeout, at most a minute: a session is closed at most this late."""
+    return max(0.5, min(MAX_SWEEP_INTERVAL_S, timeout_s / 4))
+
+
+async def _sweep_forever(services: Services) -> None:
+    interval = sweep_interval(services.settings.session_timeout_s)
+    while True:
+        try:
+            closed = await asyncio.to_thread(services.sweeper.sweep)
+            if closed:
+                logger.info("closed %d idle sessions", len(closed))
+        except Exception:  # keep sweeping: a failed sweep (database busy, disk full) is retried
+            logger.exception("timeout sweep failed")
+        await asyncio.sleep(interval)
+
+
+def sweeper_lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A Starlette lifespan that runs the sweep in the background while the app serves."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(_sweep_forever(services))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
