@@ -131,7 +131,7 @@ class Projection:
     def catch_up(self, logs: Iterable[Path] | None = None) -> CatchUp:
         """Apply new lines of every log (default: all under LOG_ROOT) that grew past its checkpoint."""
         with self.engine.connect() as conn:
-            applied = dict(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).tuples().all())
+            applied = dict(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
         total = CatchUp()
         for path in iter_session_logs(self.settings) if logs is None else logs:
             if _size(path) > applied.get(self.relative(path), -1):

@@ -1,0 +1,78 @@
+"""Helpers of the projection tests: request bodies, a full dump of every projection query, log invariants."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from a3cp.config import SCHEMA_VERSION, Settings, iter_session_logs
+from eventstore import read_log
+from projections import queries
+from projections.models import LogCheckpoint, RecordRow, SessionRow
+from projections.store import Projection
+
+START = "/session_manager/sessions.start"
+END = "/session_manager/sessions.end"
+
+
+def request(user_id: str, performer_id: str = "carer01", **fields: Any) -> dict[str, Any]:
+    """A session manager request body with a fresh record_id (add session_id for an end)."""
+    envelope = {
+        "schema_version": SCHEMA_VERSION,
+        "record_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "timestamp": "2026-11-24T10:00:00.123Z",
+        "performer_id": performer_id,
+    }
+    return envelope | fields
+
+
+def dump(engine: Engine) -> dict[str, Any]:
+    """Every query the read API can make, for every key the projection holds, plus the raw rows."""
+    with engine.connect() as conn:
+        session_ids = list(
+            conn.execute(select(SessionRow.session_id).order_by(SessionRow.session_id)).scalars()
+        )
+        user_ids = sorted(set(conn.execute(select(SessionRow.user_id)).scalars()))
+        record_ids = list(conn.execute(select(RecordRow.record_id).order_by(RecordRow.record_id)).scalars())
+        tables = {
+            table.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
+            for table in (SessionRow.__table__, RecordRow.__table__, LogCheckpoint.__table__)
+        }
+    return {
+        "sessions": {sid: queries.session(engine, sid).model_dump() for sid in session_ids},
+        "users": {uid: queries.user_sessions(engine, uid).model_dump() for uid in user_ids},
+        "records": {rid: queries.record(engine, rid).model_dump() for rid in record_ids},
+        "tables": tables,
+    }
+
+
+def rebuilt_dump(settings: Settings, scratch: Path) -> dict[str, Any]:
+    """`dump` of a projection rebuilt from the logs alone into a scratch SQLite database."""
+    projection = Projection(replace(settings, db_url=f"sqlite:///{scratch / 'rebuilt.sqlite3'}"))
+    try:
+        projection.rebuild()
+        return dump(projection.engine)
+    finally:
+        projection.engine.dispose()
+
+
+def assert_log_invariants(settings: Settings) -> None:
+    """Each log: one start first, at most one end and nothing after it; record_ids unique across logs."""
+    seen: set[str] = set()
+    for path in iter_session_logs(settings):
+        read = read_log(path)
+        kinds = [event["event"] for event in read.events]
+        assert kinds and kinds[0] == "session.start" and kinds.count("session.start") == 1, (path, kinds)
+        assert kinds.count("session.end") <= 1, (path, kinds)
+        if "session.end" in kinds:
+            assert kinds[-1] == "session.end", f"event after the end in {path}: {kinds}"
+        timestamps = [event["timestamp"] for event in read.events]
+        assert timestamps == sorted(timestamps), (path, timestamps)
+        for event in read.events:
+            assert event["record_id"] not in seen, f"record_id {event['record_id']} used twice"
+            seen.add(event["record_id"])

@@ -1,0 +1,179 @@
+"""The projection against real logs and a real database: rebuild, torn lines, catch-up, migrations."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import reset_database
+from projection_checks import END, START, dump, rebuilt_dump, request
+from starlette.testclient import TestClient
+
+from a3cp import cli
+from a3cp.config import Settings, iter_session_logs, session_log_path
+from a3cp.schemas import new_record_id, utc_now
+from eventstore import append_event, read_log
+from projections.engine import make_engine
+from projections.models import Base
+from projections.store import CatchUp, Projection
+from web.app import create_app
+
+
+def start(client: TestClient, user_id: str, **fields: object) -> str:
+    response = client.post(START, json=request(user_id, **fields))
+    assert response.status_code == 201, response.text
+    return response.json()["session_id"]
+
+
+def end(client: TestClient, user_id: str, session_id: str) -> dict:
+    response = client.post(END, json=request(user_id, session_id=session_id))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def feature_event(user_id: str, session_id: str, t: int) -> dict:
+    """A feature event as the capture pipeline records it (raw_features_ref + quality)."""
+    record_id = new_record_id()
+    return {
+        "schema_version": "1.0.1",
+        "record_id": record_id,
+        "user_id": user_id,
+        "session_id": session_id,
+        "timestamp": utc_now(),
+        "source": "landmark_extractor",
+        "performer_id": "system",
+        "event": "capture.features",
+        "modality": "gesture",
+        "capture_id": record_id,
+        "raw_features_ref": {
+            "uri": f"users/{user_id}/sessions/{session_id}/features/{record_id}.npz",
+            "hash": "sha256:" + "ab" * 32,
+            "encoding": "holistic_landmarks_v1;fps=15",
+            "dims": 1662,
+            "shape": [t, 1662],
+            "dtype": "float32",
+            "format": "npz",
+        },
+        "quality": {"pose": 0.9, "face": 1.0, "left_hand": 0.0, "right_hand": 0.25},
+        "annotation": {"intent": "drink"},
+    }
+
+
+def api_answers(
+    client: TestClient, session_ids: list[str], user_ids: list[str], record_ids: list[str]
+) -> dict:
+    """What the read API serves for the given keys (status and JSON)."""
+    urls = [f"/session_manager/sessions/{sid}" for sid in session_ids]
+    urls += [f"/session_manager/users/{uid}/sessions" for uid in user_ids]
+    urls += [f"/records/{rid}" for rid in record_ids]
+    return {url: (r.status_code, r.json()) for url in urls for r in [client.get(url)]}
+
+
+def populate(client: TestClient, settings: Settings) -> tuple[list[str], list[str], list[str]]:
+    """Two users, three sessions (one ended, one with a capture), via HTTP and the recorder."""
+    first = start(client, "ana", is_training_data=True, training_intent_label="drink")
+    second = start(client, "ana", session_notes="evening")
+    third = start(client, "ben")
+    path = session_log_path(settings, "ana", second)
+    append_event(path, feature_event("ana", second, 30))
+    client.app.state.services.projection.after_append(path)
+    end(client, "ana", first)
+    record_ids = [event["record_id"] for p in iter_session_logs(settings) for event in read_log(p).events]
+    return [first, second, third], ["ana", "ben", "nobody"], record_ids
+
+
+def test_rebuild_after_deleting_the_database_serves_exactly_what_was_served(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    keys = populate(client, settings)
+    before = api_answers(client, *keys)
+    assert before["/session_manager/users/ana/sessions"][1]["sessions"][1]["captures"][0]["T"] == 30
+    client.app.state.services.projection.engine.dispose()
+    if settings.db_url.startswith("sqlite"):
+        database = settings.db_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            Path(database + suffix).unlink(missing_ok=True)
+    else:
+        reset_database(settings.db_url)
+    for name, value in {"DATA_ROOT": settings.data_root, "LOG_ROOT": settings.log_root}.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.setenv("A3CP_DB_URL", settings.db_url)
+
+    assert cli.main(["rebuild", "--quiet"]) == 0
+    assert "3 files, 5 events, 0 torn lines skipped" in capsys.readouterr().out
+
+    projection = Projection(settings)
+    after = dump(projection.engine)
+    projection.engine.dispose()
+    app = create_app(settings)
+    with TestClient(app) as fresh:
+        assert api_answers(fresh, *keys) == before
+    app.state.services.projection.engine.dispose()
+    assert after == dump(client.app.state.services.projection.engine)
+
+
+def test_rebuild_skips_and_reports_a_torn_last_line(client: TestClient, settings: Settings) -> None:
+    session_id = start(client, "ana")
+    end(client, "ana", session_id)
+    path = session_log_path(settings, "ana", session_id)
+    with open(path, "ab") as handle:  # a crash fragment, written by hand (tests may write logs)
+        handle.write(b'{"record_id": "cut off mid-wri')
+    projection = client.app.state.services.projection
+    served = dump(projection.engine)
+
+    summary = projection.rebuild()
+
+    assert (summary.totals.files, summary.totals.events, summary.totals.torn) == (1, 2, 1)
+    assert "1 files, 2 events, 1 torn lines skipped" in summary.line()
+    assert dump(projection.engine) == served
+
+
+def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
+    client: TestClient, settings: Settings
+) -> None:
+    projection = client.app.state.services.projection
+    sessions = [start(client, "ana") for _ in range(3)]
+    assert projection.catch_up() == CatchUp(), "the append listener already applied everything"
+
+    path = session_log_path(settings, "ana", sessions[1])
+    append_event(path, feature_event("ana", sessions[1], 12))  # the recorder alone: no listener ran
+    size = path.stat().st_size
+    assert projection.catch_up() == CatchUp(files=1, events=1, torn=0)
+    assert projection.catch_up() == CatchUp()
+    record = client.get(f"/records/{read_log(path).events[-1]['record_id']}").json()
+    assert (record["log_position"], record["raw_features_ref"]["shape"]) == (1, [12, 1662])
+    assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
+
+
+def test_concurrent_catch_up_applies_each_line_once(
+    client: TestClient, settings: Settings, tmp_path: Path
+) -> None:
+    owned = [(user, start(client, user)) for user in ("ana", "ben") for _ in range(3)]
+    for user, session_id in owned:  # lines appended by the recorder alone, for four catch-ups to race on
+        for t in range(1, 6):
+            append_event(session_log_path(settings, user, session_id), feature_event(user, session_id, t))
+    projections = [Projection(settings) for _ in range(4)]
+    threads = [threading.Thread(target=projection.catch_up) for projection in projections]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for projection in projections:
+        projection.engine.dispose()
+    live = dump(client.app.state.services.projection.engine)
+    assert len(live["records"]) == 6 * 6
+    assert live == rebuilt_dump(settings, tmp_path)
+
+
+def test_alembic_head_on_an_empty_database_equals_the_models(settings: Settings) -> None:
+    projection = Projection(settings)
+    projection.upgrade()
+    projection.upgrade()  # a second upgrade (another process starting) is a no-op
+    engine = make_engine(settings.db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+    projection.engine.dispose()
