@@ -1,0 +1,84 @@
+"""The read API's error answers, its OpenAPI entries, and the session-timeout sweep."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from openapi_spec_validator import validate
+from projection_checks import END, START, request
+from starlette.testclient import TestClient
+
+from a3cp.config import Settings, session_log_path
+from a3cp.schemas import format_timestamp, parse_timestamp
+from eventstore import read_log
+from web.services import Services
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "field"),
+    [
+        ("/session_manager/sessions/sess_unknown", 404, "session_id"),
+        ("/session_manager/sessions/bad.id", 400, "session_id"),
+        ("/session_manager/sessions/" + "x" * 65, 400, "session_id"),
+        ("/session_manager/users/bad%20user/sessions", 400, "user_id"),
+        (f"/records/{uuid.uuid4()}", 404, "record_id"),
+        ("/records/not-a-uuid", 400, "record_id"),
+        ("/records/00000000-0000-1000-8000-000000000000", 400, "record_id"),
+    ],
+)
+def test_unknown_is_404_and_malformed_is_400_naming_the_field(
+    client: TestClient, url: str, status: int, field: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status, response.text
+    assert [item["field"] for item in response.json()["fields"]] == [field]
+
+
+def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: TestClient) -> None:
+    assert client.get("/session_manager/users/nobody/sessions").json() == {
+        "user_id": "nobody",
+        "sessions": [],
+    }
+    document = client.get("/openapi.json").json()
+    validate(document)
+    for path in ("/session_manager/sessions/{session_id}", "/records/{record_id}"):
+        assert document["paths"][path]["get"]["parameters"][0]["in"] == "path"
+
+
+def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings: Settings) -> None:
+    idle = client.post(START, json=request("ana")).json()["session_id"]
+    ended = client.post(START, json=request("ana")).json()["session_id"]
+    assert client.post(END, json=request("ana", session_id=ended)).status_code == 200
+    services = client.app.state.services
+    last_activity = read_log(session_log_path(settings, "ana", idle)).events[-1]["timestamp"]
+    timeout = settings.session_timeout_s
+    before_expiry = parse_timestamp(last_activity) + timedelta(seconds=timeout - 1)
+    after_expiry = parse_timestamp(last_activity) + timedelta(seconds=timeout + 5)
+
+    assert services.sweeper.sweep(now=before_expiry) == []
+    other_process = Services.build(replace(settings))
+    assert services.sweeper.sweep(now=after_expiry) == [idle]
+    assert other_process.sweeper.sweep(now=after_expiry) == [], "a second sweeper finds it closed"
+    other_process.projection.engine.dispose()
+
+    events = read_log(session_log_path(settings, "ana", idle)).events
+    assert [(e["event"], e["performer_id"]) for e in events] == [
+        ("session.start", "carer01"),
+        ("session.end", "system"),
+    ]
+    expected_end = format_timestamp(parse_timestamp(last_activity) + timedelta(seconds=timeout))
+    assert events[-1]["end_time"] == expected_end and events[-1]["end_reason"] == "timeout"
+    served = client.get(f"/session_manager/sessions/{idle}").json()
+    assert (served["status"], served["end_performer_id"], served["end_time"]) == (
+        "closed",
+        "system",
+        expected_end,
+    )
+    assert len(read_log(session_log_path(settings, "ana", ended)).events) == 2, (
+        "ended sessions are left alone"
+    )
+    late = client.post(END, json=request("ana", session_id=idle))
+    assert late.status_code == 409

@@ -1,0 +1,140 @@
+"""A hypothesis state machine driving the real HTTP app: the live projection always equals a rebuild.
+
+Rules: starts, ends (of open, closed and other users' sessions), exact retries of any earlier
+request (same record_id and body), malformed ids, and reads. After every step: the live projection
+(kept current only by the append listener) dumps equal to a projection rebuilt from the logs alone,
+every log has one start first and at most one end last, and record_ids are unique across all logs.
+Captures join as one more rule here once the capture route exists (issue 10): a rule that posts a
+capture to a bundle session, with the expected status from `self.closed`.
+
+Size (docs/projection.md): MAX_EXAMPLES examples x up to STEPS steps per database kind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from conftest import database_url
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from projection_checks import END, START, assert_log_invariants, dump, rebuilt_dump, request
+from starlette.testclient import TestClient
+
+from a3cp.config import Settings
+from web.app import create_app
+
+MAX_EXAMPLES = 40
+STEPS = 30
+USERS = st.sampled_from(["ana", "ben"])
+BAD_IDS = st.sampled_from(["", "..", "../x", "a/b", "a b", "x" * 65, "dot.ted", "é"])
+BAD_PATH_IDS = st.sampled_from(["dot.ted", "x" * 65, "a%20b", "%2E%2E"])
+
+
+class ProjectionMachine(RuleBasedStateMachine):
+    sessions = Bundle("sessions")
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="a3cp-stateful-"))
+        self.settings = Settings(
+            data_root=self.root / "data", log_root=self.root / "logs", db_url=database_url(kind, self.root)
+        )
+        self.app = create_app(self.settings)
+        self.client = TestClient(self.app)
+        self.client.__enter__()
+        self.sent: list[tuple[str, dict[str, Any], int, Any]] = []
+        self.closed: set[str] = set()
+
+    def teardown(self) -> None:
+        self.client.__exit__(None, None, None)
+        self.app.state.services.projection.engine.dispose()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        response = self.client.post(path, json=body)
+        self.sent.append((path, body, response.status_code, response.json()))
+        return response
+
+    @rule(target=sessions, user=USERS, training=st.booleans())
+    def start(self, user: str, training: bool) -> tuple[str, str]:
+        response = self.post(START, request(user, is_training_data=training))
+        assert response.status_code == 201, response.text
+        return user, response.json()["session_id"]
+
+    @rule(session=sessions, as_owner=st.booleans(), end_time_before_start=st.booleans())
+    def end(self, session: tuple[str, str], as_owner: bool, end_time_before_start: bool) -> None:
+        owner, session_id = session
+        user = owner if as_owner else ("ben" if owner == "ana" else "ana")
+        extra = {"end_time": "2000-01-01T00:00:00.000Z"} if end_time_before_start else {}
+        response = self.post(END, request(user, session_id=session_id, **extra))
+        if not as_owner:
+            assert response.status_code == 400 and response.json()["fields"][0]["field"] == "user_id"
+        elif session_id in self.closed:
+            assert response.status_code == 409, response.text
+        elif end_time_before_start:
+            assert response.status_code == 400 and response.json()["fields"][0]["field"] == "end_time"
+        else:
+            assert response.status_code == 200, response.text
+            self.closed.add(session_id)
+
+    @rule(data=st.data())
+    def retry(self, data: st.DataObject) -> None:
+        if not self.sent:
+            return
+        path, body, status, answer = data.draw(st.sampled_from(self.sent))
+        response = self.client.post(path, json=body)
+        if status in (200, 201):
+            assert (response.status_code, response.json()) == (status, answer), "a retry replays the answer"
+        elif status == 409:
+            assert response.status_code == 409
+        else:
+            assert response.status_code == status or (status == 400 and response.status_code == 409)
+
+    @rule(user=USERS, bad=BAD_IDS, field=st.sampled_from(["user_id", "session_id", "record_id"]))
+    def bad_end(self, user: str, bad: str, field: str) -> None:
+        body = request(user, session_id="sess_x") | {field: bad}
+        response = self.client.post(END, json=body)
+        assert response.status_code == 400 and field in {f["field"] for f in response.json()["fields"]}
+
+    @rule(bad=BAD_PATH_IDS, route=st.sampled_from(["sessions", "users", "records"]))
+    def bad_read(self, bad: str, route: str) -> None:
+        url, field = {
+            "sessions": (f"/session_manager/sessions/{bad}", "session_id"),
+            "users": (f"/session_manager/users/{bad}/sessions", "user_id"),
+            "records": (f"/records/{bad}", "record_id"),
+        }[route]
+        response = self.client.get(url)
+        assert response.status_code == 400 and response.json()["fields"][0]["field"] == field
+
+    @rule(session=sessions)
+    def read(self, session: tuple[str, str]) -> None:
+        owner, session_id = session
+        served = self.client.get(f"/session_manager/sessions/{session_id}").json()
+        assert served["user_id"] == owner
+        assert served["status"] == ("closed" if session_id in self.closed else "active")
+
+    @invariant()
+    def live_projection_equals_rebuild(self) -> None:
+        live = dump(self.app.state.services.projection.engine)
+        assert live == rebuilt_dump(self.settings, self.root)
+        assert {sid for sid, s in live["sessions"].items() if s["status"] == "closed"} == self.closed
+
+    @invariant()
+    def logs_are_well_formed(self) -> None:
+        assert_log_invariants(self.settings)
+
+
+def test_live_projection_always_equals_a_rebuild(db_kind: str) -> None:
+    run_state_machine_as_test(
+        lambda: ProjectionMachine(db_kind),
+        settings=settings(
+            max_examples=MAX_EXAMPLES,
+            stateful_step_count=STEPS,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
+    )
