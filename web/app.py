@@ -30,8 +30,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [route for module in ROUTE_MODULES for route in module.routes]
     routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
-    app = Starlette(
-        routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=sweeper_lifespan(services)
-    )
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=sweeper_lifespan(services))
     app.state.services = services
     return app
