@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from a3cp.config import Settings
+from a3cp.services.captures import CaptureService
 from a3cp.services.reads import ReadService
 from a3cp.services.session_log import SessionLog
 from a3cp.services.sessions import SessionService
@@ -20,6 +21,7 @@ class Services:
     projection: Projection
     sweeper: TimeoutSweeper
     reads: ReadService
+    captures: CaptureService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -28,11 +30,13 @@ class Services:
         projection.upgrade()  # cheap when already at head
         session_log = SessionLog(settings, listeners=[projection.after_append])
         sweeper = TimeoutSweeper(session_log, projection, settings.session_timeout_s)
+        reads = ReadService(projection, sweeper)
         return cls(
             settings=settings,
             session_log=session_log,
-            sessions=SessionService(session_log),
+            sessions=SessionService(session_log, reads.find_record),
             projection=projection,
             sweeper=sweeper,
-            reads=ReadService(projection, sweeper),
+            reads=reads,
+            captures=CaptureService(settings, session_log, reads.find_record),
         )

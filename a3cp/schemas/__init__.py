@@ -14,6 +14,7 @@ from a3cp.schemas.base import (
     parse_timestamp,
     utc_now,
 )
+from a3cp.schemas.capture import CaptureCreated, CaptureMeta, CaptureSpec
 from a3cp.schemas.capture_ws import (
     CAPTURE_CLIENT_MESSAGE,
     CaptureAbort,
@@ -42,6 +43,9 @@ from a3cp.schemas.session_manager import (
 )
 
 __all__ = [
+    "CaptureCreated",
+    "CaptureMeta",
+    "CaptureSpec",
     "CAPTURE_CLIENT_MESSAGE",
     "CaptureAbort",
     "CaptureClose",

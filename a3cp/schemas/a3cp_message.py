@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from a3cp.schemas.base import EventEnvelope, Modality, RecordId, SafeId, Timestamp
+from a3cp.schemas.base import EventEnvelope, Modality, SafeId, Timestamp
 
 HASH_PATTERN = r"^sha256:[0-9a-f]{64}$"
 
@@ -47,12 +47,19 @@ class RawFeaturesRef(BaseModel):
         return self
 
 
+class RecordedAnnotation(Annotation):
+    """An annotation as recorded on a feature event: the intent plus the envelope of the request that
+    gave it, so upstream's Annotation model (which requires the envelope) reads it too."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class A3CPMessage(EventEnvelope):
     """A recorded message; capture events carry `capture_id`, `raw_features_ref` and `annotation`."""
 
     modality: Modality | None = None
-    capture_id: RecordId | None = None
+    capture_id: str | None = None
     raw_features_ref: RawFeaturesRef | None = None
-    annotation: Annotation | None = None
+    annotation: RecordedAnnotation | None = None
     session_id: SafeId
     timestamp: Timestamp

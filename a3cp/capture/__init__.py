@@ -1,0 +1,1 @@
+"""The capture pipeline: decode frames in memory, extract landmarks, write the feature artifact."""

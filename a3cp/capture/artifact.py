@@ -1,0 +1,97 @@
+"""The feature artifact: `<record_id>.npz` with `features` (T, D) float32 and `timestamps_ms` (T,) int64.
+
+Written atomically and never overwritten: bytes go to a temp file in the same directory, are
+fsynced, then hard-linked to the final name (which fails if the name exists) and the directory is
+fsynced. `np.savez` is deterministic, so the same arrays give byte-identical files and hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from a3cp.domain.capture import CaptureRejected
+
+ARTIFACT_SUFFIX = ".npz"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    digest: str  # "sha256:" + 64 lowercase hex
+    created: bool  # False when an identical file was already there (a retried capture)
+
+
+def encode_npz(features: np.ndarray, timestamps_ms: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(
+        buffer, features=features.astype(np.float32, copy=False), timestamps_ms=timestamps_ms.astype(np.int64)
+    )
+    return buffer.getvalue()
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """The sha256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_artifact(directory: Path, record_id: str, payload: bytes) -> Artifact:
+    """Store `payload` as `<record_id>.npz` in `directory` without ever replacing an existing file.
+
+    An existing file with the same bytes is accepted (a retry after a crash between this write and the
+    event append); one with other bytes is a 409 on record_id.
+    """
+    final = directory / f"{record_id}{ARTIFACT_SUFFIX}"
+    digest = sha256_digest(payload)
+    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{record_id}.", suffix=".tmp", delete=False)
+    temp = Path(handle.name)
+    try:
+        with handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, final)
+            created = True
+        except FileExistsError:
+            if file_digest(final) != digest:
+                raise CaptureRejected(
+                    "record_id_conflict",
+                    "a different feature file already exists for this record_id",
+                    "record_id",
+                    status_code=409,
+                ) from None
+            created = False
+    finally:
+        temp.unlink(missing_ok=True)
+    _fsync_dir(directory)
+    return Artifact(path=final, digest=digest, created=created)
+
+
+def remove_artifact(artifact: Artifact) -> None:
+    """Undo a file this capture created when its event could not be recorded."""
+    if artifact.created:
+        artifact.path.unlink(missing_ok=True)
+        _fsync_dir(artifact.path.parent)

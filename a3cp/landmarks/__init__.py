@@ -1,0 +1,1 @@
+"""Landmark extraction: the feature layout and the MediaPipe Holistic tracker that fills it."""

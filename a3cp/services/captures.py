@@ -1,0 +1,207 @@
+"""The capture service: open a bounded capture, stream its frames through Holistic, record it once.
+
+`CaptureService.open` checks everything that is cheap (guardrails, session active for that user,
+record_id unused) before any frame is decoded. A `CaptureHandle` then decodes and tracks frames as
+they arrive and, on `finish`, writes the feature file and appends the single `capture.features`
+event under optimistic concurrency (so a capture never lands after the session's end, and a
+record_id is recorded once). Any failure leaves no file and no event. `AsyncCapture` runs a handle
+in its own worker thread behind a small bounded queue, for the HTTP and WebSocket transports alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+import a3cp
+from a3cp.capture.artifact import Artifact, encode_npz, remove_artifact, write_artifact
+from a3cp.capture.frames import decode_frame
+from a3cp.config import Settings, session_features_dir
+from a3cp.domain.capture import (
+    CaptureRejected,
+    FrameClock,
+    check_spec,
+    encoding_tag,
+    feature_event,
+)
+from a3cp.domain.session import SessionState, require_active
+from a3cp.landmarks.holistic import MEDIAPIPE_VERSION, HolisticTracker
+from a3cp.landmarks.layout import FEATURE_DIM, detection_fractions
+from a3cp.schemas import CaptureCreated, CaptureSpec, format_timestamp, utc_now
+from a3cp.services.session_log import SessionLog
+
+RecordLookup = Callable[[str], object | None]
+FRAME_QUEUE = 8  # frames waiting for the extractor thread before the transport must wait
+
+
+def _record_id_taken() -> CaptureRejected:
+    return CaptureRejected("record_id_conflict", "record_id was already used", "record_id", status_code=409)
+
+
+def _check_unused(state: SessionState, record_id: str) -> None:
+    if record_id in state.events_by_record_id:
+        raise _record_id_taken()
+
+
+class CaptureHandle:
+    """One capture in progress. Not thread-safe: one thread feeds it (see AsyncCapture)."""
+
+    def __init__(self, spec: CaptureSpec, settings: Settings, session_log: SessionLog) -> None:
+        self.spec = spec
+        self._settings = settings
+        self._session_log = session_log
+        self._clock = FrameClock(spec)
+        self._rows: list[np.ndarray] = []
+        self._tracker: HolisticTracker | None = HolisticTracker()
+
+    def add_frame(self, image: bytes, timestamp_ms: int | None = None) -> None:
+        """Decode one JPEG/PNG frame in memory and track it; CaptureRejected names the frame."""
+        if self._tracker is None:
+            raise RuntimeError("capture is closed")
+        index = self._clock.frames
+        self._clock.accept(timestamp_ms)
+        rgb = decode_frame(image, index, self.spec.width, self.spec.height)
+        self._rows.append(self._tracker.features(rgb))
+
+    def finish(self, timestamp_end: str | None = None) -> CaptureCreated:
+        """Final checks, then the feature file and the one event; returns the 201 body."""
+        try:
+            self._clock.close(timestamp_end)
+            end = timestamp_end or self.spec.timestamp_end
+            assert end is not None
+            features = np.stack(self._rows).astype(np.float32, copy=False)
+            timestamps = np.asarray(self._clock.timestamps_ms, dtype=np.int64)
+            return self._record(features, timestamps, end)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Release the tracker; nothing is written."""
+        if self._tracker is not None:
+            self._tracker.close()
+            self._tracker = None
+            self._rows.clear()
+
+    def _record(self, features: np.ndarray, timestamps: np.ndarray, timestamp_end: str) -> CaptureCreated:
+        spec = self.spec
+        directory = session_features_dir(self._settings, spec.user_id, spec.session_id, create=True)
+        artifact = write_artifact(directory, spec.record_id, encode_npz(features, timestamps))
+        reference = self._reference(artifact, features.shape[0])
+        quality = detection_fractions(features)
+
+        def decide(state: SessionState) -> tuple[dict[str, Any], bool]:
+            require_active(state)
+            _check_unused(state, spec.record_id)
+            return feature_event(spec, timestamp_end, reference, quality, utc_now()), True
+
+        try:
+            self._session_log.decide_and_append(spec.user_id, spec.session_id, decide)
+        except BaseException:
+            remove_artifact(artifact)
+            raise
+        return CaptureCreated(
+            record_id=spec.record_id,
+            capture_id=spec.capture_id or spec.record_id,
+            session_id=spec.session_id,
+            user_id=spec.user_id,
+            T=features.shape[0],
+            D=FEATURE_DIM,
+            raw_features_ref=reference,
+            quality=quality,
+        )
+
+    def _reference(self, artifact: Artifact, frames: int) -> dict[str, Any]:
+        return {
+            "uri": artifact.path.relative_to(self._settings.data_root).as_posix(),
+            "hash": artifact.digest,
+            "encoding": encoding_tag(self.spec.fps, a3cp.__version__, MEDIAPIPE_VERSION),
+            "dims": FEATURE_DIM,
+            "shape": [frames, FEATURE_DIM],
+            "dtype": "float32",
+            "format": "npz",
+        }
+
+
+class CaptureService:
+    """Opens captures after the cheap checks; `find_record` looks a record_id up across all logs."""
+
+    def __init__(self, settings: Settings, session_log: SessionLog, find_record: RecordLookup) -> None:
+        self.settings = settings
+        self.session_log = session_log
+        self.find_record = find_record
+
+    def open(self, spec: CaptureSpec) -> CaptureHandle:
+        check_spec(spec)
+        state = self.session_log.load_existing(spec.user_id, spec.session_id)
+        require_active(state)
+        _check_unused(state, spec.record_id)
+        if self.find_record(spec.record_id) is not None:
+            raise _record_id_taken()
+        return CaptureHandle(spec, self.settings, self.session_log)
+
+    async def open_async(self, spec: CaptureSpec) -> AsyncCapture:
+        """Open a capture whose frames are tracked in a worker thread (see AsyncCapture)."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture")
+        loop = asyncio.get_running_loop()
+        try:
+            handle = await loop.run_in_executor(executor, self.open, spec)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return AsyncCapture(handle, executor)
+
+
+def _epoch_ms(timestamp: datetime | int | None) -> int | None:
+    if isinstance(timestamp, datetime):
+        return round(timestamp.timestamp() * 1000)
+    return timestamp
+
+
+class AsyncCapture:
+    """A capture fed from the event loop: frames queue (at most FRAME_QUEUE) for one worker thread,
+    which decodes and tracks them while more arrive. Errors surface on the next push or on finish."""
+
+    def __init__(self, handle: CaptureHandle, executor: ThreadPoolExecutor) -> None:
+        self.handle = handle
+        self._executor = executor
+        self._pending: deque[Future[None]] = deque()
+        self._closed = False
+
+    async def push(self, image: bytes, timestamp: datetime | int | None = None) -> None:
+        """Queue a frame; waits while the queue is full; raises the first frame error seen."""
+        self._raise_failed()
+        if len(self._pending) >= FRAME_QUEUE:
+            await asyncio.wrap_future(self._pending.popleft())
+        self._pending.append(self._executor.submit(self.handle.add_frame, image, _epoch_ms(timestamp)))
+
+    async def finish(self, timestamp_end: datetime | str | None = None) -> dict[str, Any]:
+        """Wait for every frame, then record the capture; returns the 201 body as JSON data."""
+        end = format_timestamp(timestamp_end) if isinstance(timestamp_end, datetime) else timestamp_end
+        try:
+            while self._pending:
+                await asyncio.wrap_future(self._pending.popleft())
+            created = await asyncio.wrap_future(self._executor.submit(self.handle.finish, end))
+            return created.model_dump(mode="json")
+        finally:
+            await self.abort()
+
+    async def abort(self) -> None:
+        """Drop the capture: queued frames are cancelled, the tracker released, nothing written."""
+        if self._closed:
+            return
+        self._closed = True
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        await asyncio.wrap_future(self._executor.submit(self.handle.abort))
+        self._executor.shutdown(wait=False)
+
+    def _raise_failed(self) -> None:
+        while self._pending and self._pending[0].done():
+            self._pending.popleft().result()
