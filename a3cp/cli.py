@@ -35,6 +35,44 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from a3cp.services.verify import verify
+
+    report = verify(Settings.from_env(), args.user, args.session)
+    for line in report.failure_lines():
+        print(line)
+    failures = len(report.failure_lines())
+    print(f"verified {len(report.checks)} feature events: {'OK' if report.ok else f'{failures} failures'}")
+    return 0 if report.ok else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter, ValidationError
+
+    from a3cp.schemas import RecordId
+    from a3cp.services.verify import check_feature_event, load_feature_event
+    from web.services import Services
+
+    try:
+        record_id = TypeAdapter(RecordId).validate_python(args.record_id)
+    except ValidationError:
+        print(f"not a UUIDv4 record_id: {args.record_id!r}")
+        return 2
+    services = Services.build(Settings.from_env())
+    found = services.reads.find_record(record_id)
+    event = load_feature_event(services.settings, found.log_path, found.log_offset) if found else None
+    if event is None:
+        print(f"no feature event with record_id {record_id}")
+        return 1
+    check = check_feature_event(services.settings, event)
+    reference = event["raw_features_ref"]
+    print(f"record_id {record_id}")
+    print(f"T {reference['shape'][0]}\nD {reference['shape'][1]}")
+    print(f"hash {reference['hash']}\nencoding {reference['encoding']}\nquality {event.get('quality')}")
+    print("verified: yes" if check.ok else "verified: NO\n" + "\n".join(check.problems))
+    return 0 if check.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="a3cp", description="A3CP gesture capture service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(handler=_rebuild)
     sweep = commands.add_parser("sweep", help="close sessions idle for A3CP_SESSION_TIMEOUT_S (system end)")
     sweep.set_defaults(handler=_sweep)
+    verify = commands.add_parser("verify", help="check every feature event against its .npz file")
+    verify.add_argument("--user", help="only this user's sessions")
+    verify.add_argument("--session", help="only this session")
+    verify.set_defaults(handler=_verify)
+    replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")
+    replay.add_argument("record_id")
+    replay.set_defaults(handler=_replay)
     return parser
 
 

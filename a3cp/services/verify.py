@@ -1,0 +1,145 @@
+"""Replay and verify: check every recorded feature event against the file it points to.
+
+For each `capture.features` event: the file exists at `uri` (inside DATA_ROOT), its sha256 equals
+`hash`, it holds `features` as a (T, D) float32 array with [T, D] == `shape` and D == `dims`, and
+`timestamps_ms` has T entries; each record_id has exactly one feature event. Feature files that no
+event points to (a crash between the file and the event) are reported as orphans. The CLI
+(`a3cp verify`, `a3cp replay`), the demo UI and the tests all use these functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from a3cp.capture.artifact import ARTIFACT_SUFFIX, file_digest
+from a3cp.config import Settings, iter_session_logs
+from a3cp.domain.capture import FEATURE_EVENT
+from eventstore import read_log, read_log_from
+
+
+@dataclass(frozen=True)
+class RecordCheck:
+    """The verdict on one feature event."""
+
+    event: dict[str, Any]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def record_id(self) -> str:
+        return str(self.event.get("record_id"))
+
+
+@dataclass
+class VerifyReport:
+    checks: list[RecordCheck] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks) and not self.duplicates and not self.orphans
+
+    def failure_lines(self) -> list[str]:
+        lines = [f"FAIL {check.record_id}: {problem}" for check in self.checks for problem in check.problems]
+        lines += [f"FAIL {record_id}: more than one feature event" for record_id in self.duplicates]
+        lines += [f"FAIL orphan feature file with no event: {path}" for path in self.orphans]
+        return lines
+
+
+def _resolve(settings: Settings, uri: object) -> Path | None:
+    if not isinstance(uri, str) or not uri.endswith(ARTIFACT_SUFFIX):
+        return None
+    root = settings.data_root.resolve()
+    path = (root / uri).resolve()
+    return path if path.is_relative_to(root) else None
+
+
+def _array_problems(path: Path, reference: dict[str, Any]) -> list[str]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            features, timestamps = archive["features"], archive["timestamps_ms"]
+    except (OSError, ValueError, KeyError) as exc:
+        return [f"unreadable feature file: {exc}"]
+    problems = []
+    if features.dtype != np.float32 or features.ndim != 2:
+        problems.append(f"features must be a 2-D float32 array, found {features.ndim}-D {features.dtype}")
+    elif list(features.shape) != reference.get("shape"):
+        problems.append(f"array shape {list(features.shape)} != recorded shape {reference.get('shape')}")
+    elif features.shape[1] != reference.get("dims"):
+        problems.append(f"D {features.shape[1]} != recorded dims {reference.get('dims')}")
+    if timestamps.shape != features.shape[:1]:
+        problems.append(f"timestamps_ms has {timestamps.shape} entries for {features.shape[0]} frames")
+    return problems
+
+
+def check_feature_event(settings: Settings, event: dict[str, Any]) -> RecordCheck:
+    """Verify one feature event against its file."""
+    reference = event.get("raw_features_ref")
+    if not isinstance(reference, dict):
+        return RecordCheck(event, ("no raw_features_ref",))
+    path = _resolve(settings, reference.get("uri"))
+    if path is None:
+        return RecordCheck(event, (f"uri {reference.get('uri')!r} is not an .npz inside DATA_ROOT",))
+    if not path.is_file():
+        return RecordCheck(event, (f"feature file missing: {reference.get('uri')}",))
+    digest = file_digest(path)
+    if digest != reference.get("hash"):
+        return RecordCheck(event, (f"sha256 mismatch: file is {digest}, event says {reference.get('hash')}",))
+    return RecordCheck(event, tuple(_array_problems(path, reference)))
+
+
+def _logs(settings: Settings, user_id: str | None, session_id: str | None) -> Iterable[Path]:
+    for path in iter_session_logs(settings):
+        if user_id is not None and path.parent.parent.name != user_id:
+            continue
+        if session_id is not None and path.stem != session_id:
+            continue
+        yield path
+
+
+def feature_events(
+    settings: Settings, user_id: str | None = None, session_id: str | None = None
+) -> list[dict]:
+    """Every feature event in the selected logs, in log order."""
+    return [
+        event
+        for path in _logs(settings, user_id, session_id)
+        for event in read_log(path).events
+        if event.get("event") == FEATURE_EVENT
+    ]
+
+
+def verify(settings: Settings, user_id: str | None = None, session_id: str | None = None) -> VerifyReport:
+    """Check every feature event of the selected logs, and look for orphan feature files."""
+    events = feature_events(settings, user_id, session_id)
+    report = VerifyReport(checks=[check_feature_event(settings, event) for event in events])
+    counts = Counter(str(event.get("record_id")) for event in events)
+    report.duplicates = sorted(record_id for record_id, count in counts.items() if count > 1)
+    referenced = {_resolve(settings, (event.get("raw_features_ref") or {}).get("uri")) for event in events}
+    for path in _logs(settings, user_id, session_id):
+        features_dir = (
+            settings.data_root / "users" / path.parent.parent.name / "sessions" / path.stem / "features"
+        )
+        if features_dir.is_dir():
+            report.orphans += sorted(
+                p for p in features_dir.glob(f"*{ARTIFACT_SUFFIX}") if p.resolve() not in referenced
+            )
+    return report
+
+
+def load_feature_event(settings: Settings, log_path: str, offset: int) -> dict[str, Any] | None:
+    """The feature event at byte `offset` of a log (as located by the projection's record index)."""
+    events = read_log_from(settings.log_root / log_path, offset).events
+    if not events or events[0].get("event") != FEATURE_EVENT:
+        return None
+    return events[0]
