@@ -33,6 +33,11 @@ class ReadService:
         self._refresh()
         return queries.user_sessions(self.projection.engine, user_id)
 
+    def find_record(self, record_id: str) -> RecordLocation | None:
+        """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None."""
+        self.projection.catch_up()
+        return queries.record(self.projection.engine, record_id)
+
     def record(self, record_id: str) -> RecordLocation:
         """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""
         self._refresh()

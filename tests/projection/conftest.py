@@ -5,38 +5,15 @@ Without A3CP_TEST_PG_URL the PostgreSQL variants skip locally; under CI=true a s
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from projection_checks import database_url
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
-from projections import migrate
-from projections.engine import make_engine
 from web.app import create_app
-
-PG_URL_ENV = "A3CP_TEST_PG_URL"
-
-
-def reset_database(url: str) -> None:
-    """Drop every projection table (PostgreSQL is shared between tests; SQLite files are per test)."""
-    engine = make_engine(url)
-    try:
-        migrate.drop(engine)
-    finally:
-        engine.dispose()
-
-
-def database_url(kind: str, directory: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{directory / 'projection.sqlite3'}"
-    url = os.environ.get(PG_URL_ENV)
-    if not url:
-        pytest.skip(f"{PG_URL_ENV} is not set (.ci/run starts a throwaway PostgreSQL and sets it)")
-    reset_database(url)
-    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from a3cp.config import SCHEMA_VERSION, Settings, iter_session_logs
 from eventstore import read_log
-from projections import queries
+from projections import migrate, queries
+from projections.engine import make_engine
 from projections.models import LogCheckpoint, RecordRow, SessionRow
 from projections.store import Projection
+
+PG_URL_ENV = "A3CP_TEST_PG_URL"
+
+
+def reset_database(url: str) -> None:
+    """Drop every projection table (PostgreSQL is shared between tests; SQLite files are per test)."""
+    engine = make_engine(url)
+    try:
+        migrate.drop(engine)
+    finally:
+        engine.dispose()
+
+
+def database_url(kind: str, directory: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{directory / 'projection.sqlite3'}"
+    url = os.environ.get(PG_URL_ENV)
+    if not url:
+        pytest.skip(f"{PG_URL_ENV} is not set (.ci/run starts a throwaway PostgreSQL and sets it)")
+    reset_database(url)
+    return url
+
 
 START = "/session_manager/sessions.start"
 END = "/session_manager/sessions.end"

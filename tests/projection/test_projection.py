@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import reset_database
-from projection_checks import END, START, dump, rebuilt_dump, request
+from projection_checks import END, START, dump, rebuilt_dump, request, reset_database
 from starlette.testclient import TestClient
 
 from a3cp import cli
