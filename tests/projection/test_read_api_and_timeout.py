@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from a3cp.config import Settings, session_log_path
 from a3cp.schemas import format_timestamp, parse_timestamp
 from eventstore import read_log
+from web.app import create_app
 from web.services import Services
 
 
@@ -82,3 +83,19 @@ def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings
     )
     late = client.post(END, json=request("ana", session_id=idle))
     assert late.status_code == 409
+
+
+def test_a_read_closes_an_expired_session_before_answering(settings: Settings) -> None:
+    expiring = replace(settings, session_timeout_s=0.0)  # expired as soon as the clock moves on
+    app = create_app(expiring)
+    with TestClient(app) as client:
+        session_id = client.post(START, json=request("ana")).json()["session_id"]
+        served = client.get(f"/session_manager/sessions/{session_id}").json()
+        assert (served["status"], served["end_performer_id"]) == ("closed", "system")
+        assert client.post(END, json=request("ana", session_id=session_id)).status_code == 409
+    app.state.services.projection.engine.dispose()
+    events = read_log(session_log_path(settings, "ana", session_id)).events
+    assert [(e["event"], e["performer_id"]) for e in events] == [
+        ("session.start", "carer01"),
+        ("session.end", "system"),
+    ]
