@@ -45,6 +45,8 @@ class CatchUp:
 
 @dataclass(frozen=True)
 class RebuildSummary:
+    """What `a3cp rebuild` did and how long it took."""
+
     totals: CatchUp
     seconds: float
 

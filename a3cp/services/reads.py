@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
 from a3cp.config import require_safe_id
 from a3cp.domain.errors import RecordNotFound, SessionNotFound
 from a3cp.schemas import RecordLocation, SessionDetail, UserSessions
 from a3cp.services.timeouts import TimeoutSweeper
 from projections import queries
 from projections.store import Projection
+
+logger = logging.getLogger("a3cp.projection")
 
 
 class ReadService:
@@ -34,9 +40,19 @@ class ReadService:
         return queries.user_sessions(self.projection.engine, user_id)
 
     def find_record(self, record_id: str) -> RecordLocation | None:
-        """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None."""
-        self.projection.catch_up()
-        return queries.record(self.projection.engine, record_id)
+        """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None.
+
+        Writers use this as an extra check; when the projection is unavailable (deleted, being
+        rebuilt, database down) they fall back to their own log's checks instead of failing.
+        """
+        try:
+            self.projection.catch_up()
+            return queries.record(self.projection.engine, record_id)
+        except SQLAlchemyError:
+            logger.warning(
+                "record index unavailable; record_id %s checked against its own log only", record_id
+            )
+            return None
 
     def record(self, record_id: str) -> RecordLocation:
         """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""

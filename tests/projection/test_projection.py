@@ -15,6 +15,7 @@ from a3cp import cli
 from a3cp.config import Settings, iter_session_logs, session_log_path
 from a3cp.schemas import new_record_id, utc_now
 from eventstore import append_event, read_log
+from projections import migrate
 from projections.engine import make_engine
 from projections.models import Base
 from projections.store import CatchUp, Projection
@@ -176,3 +177,20 @@ def test_alembic_head_on_an_empty_database_equals_the_models(settings: Settings)
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
     projection.engine.dispose()
+
+
+def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, settings: Settings) -> None:
+    session_id = start(client, "ana")
+    projection = client.app.state.services.projection
+    migrate.drop(projection.engine)  # deleted under the running app
+
+    other = start(client, "ana")
+    end(client, "ana", session_id)
+    assert client.post(END, json=request("ana", session_id=session_id)).status_code == 409, (
+        "decided from the log"
+    )
+
+    summary = projection.rebuild()
+    assert (summary.totals.files, summary.totals.events) == (2, 3)
+    served = client.get("/session_manager/users/ana/sessions").json()["sessions"]
+    assert {s["session_id"]: s["status"] for s in served} == {session_id: "closed", other: "active"}
