@@ -1,0 +1,122 @@
+"""Same frames -> byte-identical feature file across requests and a server restart; the exit gate
+(`verify`, `a3cp verify`, `a3cp replay`) catches a tampered, a missing and an orphan file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from a3cp.services.verify import verify
+from tests.capture.conftest import capture_meta, feature_files, start_session
+
+REPO = Path(__file__).resolve().parents[2]
+
+_RESTARTED_CAPTURE = """
+import json, sys
+from starlette.testclient import TestClient
+from a3cp.config import Settings
+from web.app import create_app
+from tests.capture.conftest import capture_meta, multipart, start_session
+from tests.fixtures.person import person_frames
+with TestClient(create_app(Settings.from_env())) as client:
+    session_id = start_session(client)
+    parts = multipart(capture_meta(session_id), person_frames(30))
+    response = client.post("/camera_feed_worker/captures", files=parts)
+    print(json.dumps(response.json()))
+"""
+
+
+def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(
+        os.environ,
+        DATA_ROOT=str(settings.data_root),
+        LOG_ROOT=str(settings.log_root),
+        A3CP_DB_URL=settings.db_url,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "a3cp.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def recorded(settings, session_id, frames, post_capture) -> dict:
+    response = post_capture(capture_meta(session_id), frames)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_same_frames_give_identical_bytes_across_requests_and_a_restart(
+    settings, client, frames, post_capture, recorded, tmp_path
+):
+    again = post_capture(capture_meta(start_session(client)), frames).json()
+    assert again["raw_features_ref"]["hash"] == recorded["raw_features_ref"]["hash"]
+    first, second = (settings.data_root / r["raw_features_ref"]["uri"] for r in (recorded, again))
+    assert first.read_bytes() == second.read_bytes()
+
+    env = dict(
+        os.environ,
+        DATA_ROOT=str(tmp_path / "d2"),
+        LOG_ROOT=str(tmp_path / "l2"),
+        A3CP_DB_URL=f"sqlite:///{tmp_path}/p2.db",
+    )
+    env["PYTHONPATH"] = str(REPO)
+    restarted = subprocess.run(
+        [sys.executable, "-c", _RESTARTED_CAPTURE],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert restarted.returncode == 0, restarted.stderr[-2000:]
+    body = json.loads(restarted.stdout.strip().splitlines()[-1])
+    assert body["raw_features_ref"]["hash"] == recorded["raw_features_ref"]["hash"]
+
+
+def test_verify_passes_and_replay_prints_the_capture(settings, recorded):
+    assert verify(settings).ok
+    result = _cli(settings, "verify")
+    assert result.returncode == 0 and "verified 1 feature events: OK" in result.stdout
+    replay = _cli(settings, "replay", recorded["record_id"])
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert f"hash {recorded['raw_features_ref']['hash']}" in replay.stdout
+    assert "T 30" in replay.stdout and "D 1662" in replay.stdout and "verified: yes" in replay.stdout
+    assert _cli(settings, "replay", "6f1c2d3e-0000-4000-8000-000000000000").returncode == 1
+
+
+def test_tampered_file_fails_verification(settings, recorded):
+    [path] = feature_files(settings)
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    report = verify(settings)
+    assert not report.ok and "sha256 mismatch" in report.failure_lines()[0]
+    result = _cli(settings, "verify", "--user", "elias01")
+    assert result.returncode == 1 and f"FAIL {recorded['record_id']}: sha256 mismatch" in result.stdout
+    assert "verified: NO" in _cli(settings, "replay", recorded["record_id"]).stdout
+
+
+def test_missing_file_fails_verification(settings, recorded):
+    [path] = feature_files(settings)
+    path.unlink()
+    result = _cli(settings, "verify", "--session", recorded["session_id"])
+    assert result.returncode == 1 and "feature file missing" in result.stdout
+
+
+def test_orphan_file_is_reported(settings, recorded):
+    [path] = feature_files(settings)
+    orphan = path.with_name("0b3c8f7e-1111-4222-8333-444455556666.npz")
+    orphan.write_bytes(path.read_bytes())
+    report = verify(settings)
+    assert report.orphans == [orphan] and not report.ok
+    assert "orphan feature file" in _cli(settings, "verify").stdout
