@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from a3cp.schemas.base import RecordId, SafeId, Timestamp
+from a3cp.schemas.capture import CaptureId
 from a3cp.schemas.session_manager import Session
 
 
@@ -14,7 +15,7 @@ class CaptureSummary(BaseModel):
     """One feature event of a session: what a carer needs to see that the gesture was recorded."""
 
     record_id: RecordId
-    capture_id: RecordId | None = None
+    capture_id: CaptureId | None = None
     timestamp: Timestamp
     T: int | None = None
     D: int | None = None
@@ -66,7 +67,7 @@ class RecordLocation(BaseModel):
     log_path: str = Field(description="Relative to LOG_ROOT")
     log_offset: int = Field(description="Byte offset of the event's line in its log")
     log_position: int = Field(description="Index of the event among the log's valid events")
-    capture_id: RecordId | None = None
+    capture_id: CaptureId | None = None
     raw_features_ref: FeaturesIndex | None = None
     quality: dict[str, Any] | None = None
     annotation_intent: str | None = None

@@ -81,3 +81,13 @@ def test_png_frames_and_given_frame_timestamps(settings, session_id, post_captur
     with np.load(settings.data_root / response.json()["raw_features_ref"]["uri"]) as archive:
         assert archive["timestamps_ms"].tolist() == stamps
     assert len(feature_files(settings)) == 1
+
+
+def test_record_index_serves_a_non_v4_capture_id(client, session_id, frames, post_capture):
+    capture_id = "11111111-2222-3333-4444-555555555555"  # upstream allows any UUID version here
+    meta = capture_meta(session_id, capture_id=capture_id)
+    assert post_capture(meta, frames).status_code == 201
+    record = client.get(f"/records/{meta['record_id']}")
+    assert record.status_code == 200 and record.json()["capture_id"] == capture_id
+    listing = client.get("/session_manager/users/elias01/sessions")
+    assert listing.status_code == 200 and capture_id in listing.text
