@@ -10,7 +10,7 @@ from starlette.routing import Route
 from a3cp.config import Settings
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
-from web.routes import camera_feed_worker, demo, session_manager, sessions_read
+from web.routes import camera_feed_worker, demo, extractor, session_manager, sessions_read
 from web.services import Services
 from web.sweeper import sweeper_lifespan
 
@@ -19,8 +19,11 @@ ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, demo]
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app for `settings` (default: from the environment)."""
-    services = Services.build(settings or Settings.from_env())
-    document = build_openapi([op for module in ROUTE_MODULES for op in module.operations])
+    settings = settings or Settings.from_env()
+    services = Services.build(settings)
+    # docs/deployment.md: the extractor role serves only its internal capture endpoint.
+    modules = [extractor] if settings.role == "extractor" else ROUTE_MODULES
+    document = build_openapi([op for module in modules for op in module.operations])
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(document)
@@ -28,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    routes = [route for module in ROUTE_MODULES for route in module.routes]
+    routes = [route for module in modules for route in module.routes]
     routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
     app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=sweeper_lifespan(services))
     app.state.services = services

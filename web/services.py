@@ -3,14 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from a3cp.config import Settings
-from a3cp.services.captures import CaptureService
 from a3cp.services.reads import ReadService
 from a3cp.services.session_log import SessionLog
 from a3cp.services.sessions import SessionService
 from a3cp.services.timeouts import TimeoutSweeper
 from projections.store import Projection
+
+if TYPE_CHECKING:
+    from a3cp.capture.remote import RemoteCaptureService
+    from a3cp.services.captures import CaptureService
+
+
+def capture_service(
+    settings: Settings, session_log: SessionLog, reads: ReadService
+) -> CaptureService | RemoteCaptureService:
+    """MediaPipe in this process, or (role ingest) the forwarder to the extractor process.
+
+    Imported lazily: the ingest role never loads MediaPipe or OpenCV (its image has neither).
+    """
+    if settings.role == "ingest":
+        from a3cp.capture.remote import RemoteCaptureService
+
+        return RemoteCaptureService(settings.extractor_url)
+    from a3cp.services.captures import CaptureService
+
+    return CaptureService(settings, session_log, reads.find_record)
 
 
 @dataclass
@@ -21,7 +41,7 @@ class Services:
     projection: Projection
     sweeper: TimeoutSweeper
     reads: ReadService
-    captures: CaptureService
+    captures: CaptureService | RemoteCaptureService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -38,5 +58,5 @@ class Services:
             projection=projection,
             sweeper=sweeper,
             reads=reads,
-            captures=CaptureService(settings, session_log, reads.find_record),
+            captures=capture_service(settings, session_log, reads),
         )

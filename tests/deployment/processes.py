@@ -1,0 +1,93 @@
+"""Real `a3cp serve` processes on loopback for the split-mode tests: start, wait until healthy, kill.
+
+The ingest process runs with `mediapipe` and `cv2` made unimportable, which proves what its image
+(apps/camera_feed_worker/Dockerfile, no extractor extra) relies on: the ingest role never loads them.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+READY_WAIT_S = 120.0  # a readiness wait (MediaPipe import on a cold machine), not a timed assertion
+_BLOCK_EXTRACTOR_DEPS = "import sys; sys.modules.update(mediapipe=None, cv2=None); "
+_RUN_CLI = "from a3cp.cli import main; raise SystemExit(main(sys.argv[1:]))"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """One `a3cp serve --role ROLE` child process sharing DATA_ROOT/LOG_ROOT with its peers."""
+
+    role: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        prelude = _BLOCK_EXTRACTOR_DEPS if self.role == "ingest" else "import sys; "
+        argv = [sys.executable, "-c", prelude + _RUN_CLI, "serve", "--role", self.role]
+        argv += ["--host", "127.0.0.1", "--port", str(self.port)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + READY_WAIT_S
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.role} exited early:\n{self.log_path.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.role} not healthy after {READY_WAIT_S}s:\n{self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-request, as a crash or an OOM kill would."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def split_env(data_root: Path, log_root: Path, extractor_port: int) -> dict[str, str]:
+    """Environment shared by both roles: the same roots, and where ingest finds the extractor."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("A3CP_")}
+    env.update(
+        DATA_ROOT=str(data_root),
+        LOG_ROOT=str(log_root),
+        A3CP_DB_URL=f"sqlite:///{data_root / 'projection.sqlite3'}",
+        A3CP_EXTRACTOR_URL=f"http://127.0.0.1:{extractor_port}",
+    )
+    return env

@@ -1,0 +1,166 @@
+"""Split mode as real processes on loopback: `--role ingest` forwards each capture to `--role extractor`.
+
+The same capture (the real-person fixture clip, real MediaPipe) goes once to a one-process server
+(`--role all`) and once to ingest backed by the extractor: both answer 201 with the same T, D, quality
+and byte-identical file hash, and each records one file and one event. Then the extractor is killed
+mid-capture (the client gets 503, nothing is recorded), and after a restart the same capture succeeds
+with the identical hash. Clips are short (20 frames) to keep the run modest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from a3cp.config import Settings
+from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, feature_events, feature_files
+from tests.deployment.processes import ServerProcess, free_port, split_env
+from tests.fixtures.person import person_frames
+
+FRAMES = 20  # 2 s of the 3 s capture window at 10 fps: short, MediaPipe runs three times on it
+USER = "split01"
+
+
+@dataclass
+class Deployment:
+    url: str
+    settings: Settings
+    processes: dict[str, ServerProcess]
+
+
+def _deploy(root: Path, roles: tuple[str, ...]) -> Deployment:
+    settings = Settings(data_root=root / "data", log_root=root / "logs", db_url="unused")
+    ports = {role: free_port() for role in roles}
+    env = split_env(settings.data_root, settings.log_root, ports.get("extractor", 1))
+    processes = {role: ServerProcess(role, ports[role], env, root / f"{role}.log").start() for role in roles}
+    return Deployment(processes[roles[-1]].url, settings, processes)
+
+
+@pytest.fixture(scope="module")
+def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Deployment]]:
+    started: dict[str, Deployment] = {}
+    try:
+        started["single"] = _deploy(tmp_path_factory.mktemp("single"), ("all",))
+        started["split"] = _deploy(tmp_path_factory.mktemp("split"), ("extractor", "ingest"))
+        yield started
+    finally:
+        for deployment in started.values():
+            for process in reversed(deployment.processes.values()):
+                process.stop()
+
+
+@pytest.fixture(scope="module")
+def frames() -> tuple[bytes, ...]:
+    return person_frames(FRAMES)
+
+
+def _start_session(url: str) -> str:
+    response = httpx.post(url + "/session_manager/sessions.start", json=envelope(USER), timeout=30)
+    assert response.status_code == 201, response.text
+    return str(response.json()["session_id"])
+
+
+def _meta(session_id: str, record_id: str | None = None) -> dict[str, Any]:
+    meta = capture_meta(session_id, FRAMES, USER, annotation={"intent": "hello"})
+    return meta | {"record_id": record_id} if record_id else meta
+
+
+def _post_capture(
+    url: str,
+    meta: dict[str, Any],
+    frames: tuple[bytes, ...],
+    before_frame: Callable[[int], None] | None = None,
+) -> httpx.Response:
+    """POST the public multipart capture, streamed part by part like a real client."""
+    boundary = uuid.uuid4().hex
+
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="meta"\r\n'
+            f"Content-Type: application/json\r\n\r\n{json.dumps(meta)}\r\n"
+        ).encode()
+        for index, frame in enumerate(frames):
+            if before_frame is not None:
+                before_frame(index)
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="frame"; filename="{index}.jpg"\r\n'
+            yield head.encode() + b"Content-Type: image/jpeg\r\n\r\n" + frame + b"\r\n"
+        yield f"--{boundary}--\r\n".encode()
+
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    return httpx.post(url + CAPTURE_PATH, content=body(), headers=headers, timeout=120)
+
+
+def _assert_recorded_once(settings: Settings, result: dict[str, Any]) -> None:
+    ref = result["raw_features_ref"]
+    path = settings.data_root / ref["uri"]
+    assert ref["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    events = [e for e in feature_events(settings) if e["record_id"] == result["record_id"]]
+    assert len(events) == 1 and events[0]["raw_features_ref"]["hash"] == ref["hash"]
+    written = sorted(p for p in (settings.data_root / "users").rglob("*") if p.is_file())
+    assert written == feature_files(settings) and all(p.suffix == ".npz" for p in written), "never raw frames"
+
+
+@pytest.fixture(scope="module")
+def results(deployments: dict[str, Deployment], frames: tuple[bytes, ...]) -> dict[str, dict[str, Any]]:
+    """The same capture through each deployment (fresh session and record_id in each)."""
+    answers = {}
+    for name, deployment in deployments.items():
+        meta = _meta(_start_session(deployment.url))
+        response = _post_capture(deployment.url, meta, frames)
+        assert response.status_code == 201, f"{name}: {response.text}"
+        answers[name] = response.json()
+    return answers
+
+
+@pytest.mark.parametrize("name", ["single", "split"])
+def test_capture_is_recorded_once(
+    name: str, deployments: dict[str, Deployment], results: dict[str, dict[str, Any]]
+) -> None:
+    result = results[name]
+    assert result["D"] == 1662 and result["T"] == FRAMES
+    assert result["quality"]["pose"] > 0.5 and result["quality"]["face"] > 0.5
+    _assert_recorded_once(deployments[name].settings, result)
+
+
+def test_split_mode_gives_the_single_process_result(results: dict[str, dict[str, Any]]) -> None:
+    single, split = results["single"], results["split"]
+    assert split["raw_features_ref"]["hash"] == single["raw_features_ref"]["hash"]
+    assert (split["T"], split["D"], split["quality"]) == (single["T"], single["D"], single["quality"])
+
+
+def test_extractor_killed_mid_capture_then_restarted(
+    deployments: dict[str, Deployment], results: dict[str, dict[str, Any]], frames: tuple[bytes, ...]
+) -> None:
+    split = deployments["split"]
+    extractor = split.processes["extractor"]
+    session_id = _start_session(split.url)
+    meta = _meta(session_id)
+    files_before, events_before = feature_files(split.settings), feature_events(split.settings)
+
+    def kill_after_three(index: int) -> None:
+        if index == 3:
+            extractor.kill()
+
+    response = _post_capture(split.url, meta, frames, before_frame=kill_after_three)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "extractor_unavailable"
+    assert feature_files(split.settings) == files_before and feature_events(split.settings) == events_before
+
+    down = _post_capture(split.url, meta, frames)  # extractor still down: connect retries, then 503
+    assert down.status_code == 503 and down.json()["error"] == "extractor_unavailable"
+    assert feature_files(split.settings) == files_before
+
+    extractor.start()
+    again = _post_capture(split.url, meta, frames)
+    assert again.status_code == 201, again.text
+    assert again.json()["record_id"] == meta["record_id"]
+    assert again.json()["raw_features_ref"]["hash"] == results["single"]["raw_features_ref"]["hash"]
+    _assert_recorded_once(split.settings, again.json())
