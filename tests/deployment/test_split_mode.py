@@ -136,6 +136,21 @@ def test_split_mode_gives_the_single_process_result(results: dict[str, dict[str,
     assert (split["T"], split["D"], split["quality"]) == (single["T"], single["D"], single["quality"])
 
 
+def test_extractor_errors_reach_the_client_unchanged(
+    deployments: dict[str, Deployment], frames: tuple[bytes, ...]
+) -> None:
+    split = deployments["split"]
+    files_before, events_before = feature_files(split.settings), feature_events(split.settings)
+    broken = frames[:2] + (b"not an image",) + frames[3:]
+    response = _post_capture(split.url, _meta(_start_session(split.url)), broken)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "frame_decode_failed"
+    assert [f["field"] for f in response.json()["fields"]] == ["frame[2]"]
+    unknown = _post_capture(split.url, _meta("sess_unknown"), frames)
+    assert unknown.status_code == 404 and unknown.json()["error"] == "session_not_found"
+    assert feature_files(split.settings) == files_before and feature_events(split.settings) == events_before
+
+
 def test_extractor_killed_mid_capture_then_restarted(
     deployments: dict[str, Deployment], results: dict[str, dict[str, Any]], frames: tuple[bytes, ...]
 ) -> None:
