@@ -5,8 +5,8 @@ request (same record_id and body), new requests reusing a recorded record_id, ma
 reads. After every step: the live projection
 (kept current only by the append listener) dumps equal to a projection rebuilt from the logs alone,
 every log has one start first and at most one end last, and record_ids are unique across all logs.
-Captures join as one more rule here once the capture route exists (issue 10): a rule that posts a
-capture to a bundle session, with the expected status from `self.closed`.
+Captures are one more rule: a tiny real capture (4 frames of the test person) posted to a session by
+its owner or another user, fresh or reusing a recorded record_id, expected 201 / 400 / 409.
 
 Size (docs/projection.md): MAX_EXAMPLES examples x up to STEPS steps per database kind.
 """
@@ -26,11 +26,15 @@ from projection_checks import END, START, assert_log_invariants, database_url, d
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
+from tests.capture.conftest import CAPTURE_PATH, capture_meta, multipart
+from tests.fixtures.person import person_frames
 from web.app import create_app
 
 MAX_EXAMPLES = 40
 STEPS = 30
 USERS = st.sampled_from(["ana", "ben"])
+MOSTLY_TRUE = st.sampled_from([True, True, True, False])
+MOSTLY_FALSE = st.sampled_from([False, False, False, True])
 BAD_IDS = st.sampled_from(["", "..", "../x", "a/b", "a b", "x" * 65, "dot.ted", "é"])
 BAD_PATH_IDS = st.sampled_from(["dot.ted", "x" * 65, "a%20b", "%2E%2E"])
 
@@ -84,9 +88,10 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def retry(self, data: st.DataObject) -> None:
-        if not self.sent:
+        json_requests = [sent for sent in self.sent if sent[0] != CAPTURE_PATH]
+        if not json_requests:
             return
-        path, body, status, answer = data.draw(st.sampled_from(self.sent))
+        path, body, status, answer = data.draw(st.sampled_from(json_requests))
         response = self.client.post(path, json=body)
         if status in (200, 201):
             assert (response.status_code, response.json()) == (status, answer), "a retry replays the answer"
@@ -100,6 +105,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         """A new request with a record_id an earlier request already recorded: a replay when it is
         the same request (same kind, user, session), else 409; never a second event with that id."""
         recorded = [(p, body) for p, body, status, _ in self.sent if status in (200, 201)]
+        recorded = [(p, body) for p, body in recorded if p != CAPTURE_PATH]
         if not recorded:
             return
         first_path, first = data.draw(st.sampled_from(recorded))
@@ -110,6 +116,25 @@ class ProjectionMachine(RuleBasedStateMachine):
             path == first_path and owner == first["user_id"] and first.get("session_id") in (None, session_id)
         )
         assert response.status_code == ({START: 201, END: 200}[path] if same else 409), response.text
+
+    @rule(data=st.data(), session=sessions, as_owner=MOSTLY_TRUE, reuse=MOSTLY_FALSE)
+    def capture(self, data: st.DataObject, session: tuple[str, str], as_owner: bool, reuse: bool) -> None:
+        owner, session_id = session
+        user = owner if as_owner else ("ben" if owner == "ana" else "ana")
+        meta = capture_meta(session_id, frames=4, user_id=user, fps=2, width=96, height=96)
+        recorded = [body["record_id"] for _, body, status, _ in self.sent if status in (200, 201)]
+        if reuse and recorded:
+            meta["record_id"] = data.draw(st.sampled_from(recorded))
+        response = self.client.post(CAPTURE_PATH, files=multipart(meta, person_frames(4, 96, 96)))
+        if not as_owner:
+            assert response.status_code == 400 and response.json()["fields"][0]["field"] == "user_id"
+        elif session_id in self.closed:
+            assert response.status_code == 409, response.text
+        elif reuse and recorded:
+            assert response.status_code == 409 and response.json()["fields"][0]["field"] == "record_id"
+        else:
+            assert response.status_code == 201, response.text
+            self.sent.append((CAPTURE_PATH, meta, 201, response.json()))
 
     @rule(user=USERS, bad=BAD_IDS, field=st.sampled_from(["user_id", "session_id", "record_id"]))
     def bad_end(self, user: str, bad: str, field: str) -> None:
