@@ -42,7 +42,7 @@ QUEUE_PARTS = 8
 
 
 class ExtractorUnavailable(DomainError):
-    """The extractor could not be reached, or went away mid-capture: nothing was recorded."""
+    """The extractor could not be reached or went away mid-capture (recorded nothing, docs/deployment.md)."""
 
     status_code = 503
     code = "extractor_unavailable"

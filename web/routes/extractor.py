@@ -20,13 +20,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Message
 
+from a3cp.capture.remote import EXTRACTOR_PATH
 from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES
 from a3cp.schemas import CaptureCreated, CaptureSpec, FieldError
 from web.errors import RequestRejected, rejected_from_validation
 from web.multipart_stream import stream_parts
 from web.openapi import Operation
 
-PATH = "/internal/extractor/captures"
+PATH = EXTRACTOR_PATH  # one definition, shared with the forwarding side
 
 
 def _part_limit(name: str) -> int:
