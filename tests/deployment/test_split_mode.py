@@ -9,18 +9,22 @@ with the identical hash. Clips are short (20 frames) to keep the run modest.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from a3cp.capture.remote import RemoteCaptureService
 from a3cp.config import Settings
+from a3cp.schemas import CaptureSpec, parse_timestamp
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, feature_events, feature_files
 from tests.deployment.processes import ServerProcess, free_port, split_env
 from tests.fixtures.person import person_frames
@@ -134,6 +138,30 @@ def test_split_mode_gives_the_single_process_result(results: dict[str, dict[str,
     single, split = results["single"], results["split"]
     assert split["raw_features_ref"]["hash"] == single["raw_features_ref"]["hash"]
     assert (split["T"], split["D"], split["quality"]) == (single["T"], single["D"], single["quality"])
+
+
+def test_websocket_shaped_calls_reach_the_same_result(
+    deployments: dict[str, Deployment], results: dict[str, dict[str, Any]], frames: tuple[bytes, ...]
+) -> None:
+    """The WebSocket route drives the pipeline with a timestamp per frame and timestamp_end at close
+    (no frame_count up front): through the forwarder, the same frames at the same instants give the
+    single-process file, byte for byte."""
+    split = deployments["split"]
+    meta = _meta(_start_session(split.url))
+    spec = CaptureSpec.model_validate(
+        {k: v for k, v in meta.items() if k not in ("timestamp_end", "frame_count")}
+    )
+    start = parse_timestamp(meta["timestamp_start"])
+
+    async def capture() -> dict[str, Any]:
+        forwarded = await RemoteCaptureService(split.processes["extractor"].url).open_async(spec)
+        for index, frame in enumerate(frames):
+            await forwarded.push(frame, start + timedelta(seconds=index / meta["fps"]))
+        return await forwarded.finish(parse_timestamp(meta["timestamp_end"]))
+
+    result = asyncio.run(capture())
+    assert result["raw_features_ref"]["hash"] == results["single"]["raw_features_ref"]["hash"]
+    _assert_recorded_once(split.settings, result)
 
 
 def test_extractor_errors_reach_the_client_unchanged(
