@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [route for module in modules for route in module.routes]
     routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=sweeper_lifespan(services))
+    lifespan = None if settings.role == "extractor" else sweeper_lifespan(services)  # sessions: ingest's job
+    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
     app.state.services = services
     return app
