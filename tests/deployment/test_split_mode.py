@@ -40,24 +40,28 @@ class Deployment:
     processes: dict[str, ServerProcess]
 
 
-def _deploy(root: Path, roles: tuple[str, ...]) -> Deployment:
+def _deployment(root: Path, roles: tuple[str, ...]) -> Deployment:
     settings = Settings(data_root=root / "data", log_root=root / "logs", db_url="unused")
     ports = {role: free_port() for role in roles}
     env = split_env(settings.data_root, settings.log_root, ports.get("extractor", 1))
-    processes = {role: ServerProcess(role, ports[role], env, root / f"{role}.log").start() for role in roles}
+    processes = {role: ServerProcess(role, ports[role], env, root / f"{role}.log") for role in roles}
     return Deployment(processes[roles[-1]].url, settings, processes)
 
 
 @pytest.fixture(scope="module")
 def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Deployment]]:
-    started: dict[str, Deployment] = {}
+    planned = {
+        "single": _deployment(tmp_path_factory.mktemp("single"), ("all",)),
+        "split": _deployment(tmp_path_factory.mktemp("split"), ("extractor", "ingest")),
+    }
     try:
-        started["single"] = _deploy(tmp_path_factory.mktemp("single"), ("all",))
-        started["split"] = _deploy(tmp_path_factory.mktemp("split"), ("extractor", "ingest"))
-        yield started
+        for deployment in planned.values():
+            for process in deployment.processes.values():  # the extractor before the ingest
+                process.start()
+        yield planned
     finally:
-        for deployment in started.values():
-            for process in reversed(deployment.processes.values()):
+        for deployment in planned.values():
+            for process in deployment.processes.values():
                 process.stop()
 
 
@@ -72,9 +76,8 @@ def _start_session(url: str) -> str:
     return str(response.json()["session_id"])
 
 
-def _meta(session_id: str, record_id: str | None = None) -> dict[str, Any]:
-    meta = capture_meta(session_id, FRAMES, USER, annotation={"intent": "hello"})
-    return meta | {"record_id": record_id} if record_id else meta
+def _meta(session_id: str) -> dict[str, Any]:
+    return capture_meta(session_id, FRAMES, USER, annotation={"intent": "hello"})
 
 
 def _post_capture(
