@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from a3cp.config import session_features_dir
 from a3cp.services.verify import verify
-from tests.capture.conftest import capture_meta, feature_files, start_session
+from tests.capture.conftest import capture_meta, feature_events, feature_files, start_session
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,3 +121,32 @@ def test_orphan_file_is_reported(settings, recorded):
     report = verify(settings)
     assert report.orphans == [orphan] and not report.ok
     assert "orphan feature file" in _cli(settings, "verify").stdout
+
+
+def test_retry_after_a_crash_between_file_and_event_completes(
+    settings, client, frames, post_capture, recorded
+):
+    """A crash after the rename but before the append leaves a file and no event. Simulated by placing
+    the identical bytes (the file depends only on frames and timestamps) under a fresh record_id: the
+    retry with the same frames keeps the file and appends the one event; other frames are a 409."""
+    [first] = feature_files(settings)
+    session_id = start_session(client)
+    meta = capture_meta(session_id)
+    features_dir = session_features_dir(settings, "elias01", session_id, create=True)
+    left_over = features_dir / f"{meta['record_id']}.npz"
+    left_over.write_bytes(first.read_bytes())
+    assert verify(settings).orphans == [left_over]
+
+    retried = post_capture(meta, frames)
+    assert retried.status_code == 201, retried.text
+    assert retried.json()["raw_features_ref"]["hash"] == recorded["raw_features_ref"]["hash"]
+    assert [e["record_id"] for e in feature_events(settings)].count(meta["record_id"]) == 1
+    assert verify(settings).ok
+
+    other = capture_meta(session_id)
+    conflicting = features_dir / f"{other['record_id']}.npz"
+    conflicting.write_bytes(first.read_bytes())
+    refused = post_capture(other, frames[::-1])
+    assert refused.status_code == 409
+    assert conflicting.read_bytes() == first.read_bytes()
+    assert all(e["record_id"] != other["record_id"] for e in feature_events(settings))
