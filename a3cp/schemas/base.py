@@ -107,10 +107,8 @@ class Envelope(StrictModel):
     source: str | None = Field(default=None, max_length=64)
 
 
-class EventEnvelope(BaseModel):
-    """Fields every recorded event carries; extra fields are kept (upstream's A3CPMessage rule)."""
-
-    model_config = ConfigDict(extra="allow")
+class RecordedEnvelope(BaseModel):
+    """The envelope of a recorded event, as answers echo it."""
 
     schema_version: SchemaVersion
     record_id: RecordId
@@ -119,4 +117,11 @@ class EventEnvelope(BaseModel):
     timestamp: Timestamp
     source: str
     performer_id: PerformerId
+
+
+class EventEnvelope(RecordedEnvelope):
+    """Fields every recorded event carries; extra fields are kept (upstream's A3CPMessage rule)."""
+
+    model_config = ConfigDict(extra="allow")
+
     event: str

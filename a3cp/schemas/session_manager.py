@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from a3cp.schemas.base import Envelope, PerformerId, RecordId, SafeId, SchemaVersion, Timestamp
+from a3cp.schemas.base import Envelope, PerformerId, RecordedEnvelope, SafeId, Timestamp
 
 SessionStatus = Literal["active", "closed"]
 ValidationStatus = Literal["active", "closed", "invalid"]
@@ -36,16 +36,9 @@ class SessionManagerStartInput(Envelope):
     is_demo: bool | None = None
 
 
-class SessionManagerStartOutput(BaseModel):
+class SessionManagerStartOutput(RecordedEnvelope):
     """The started session: its server-issued id and the recorded start event's envelope."""
 
-    schema_version: SchemaVersion
-    record_id: RecordId
-    user_id: SafeId
-    session_id: SafeId
-    timestamp: Timestamp
-    source: str
-    performer_id: PerformerId
     start_time: Timestamp
     is_training_data: bool
     session_notes: str | None = None
@@ -60,16 +53,9 @@ class SessionManagerEndInput(Envelope):
     end_time: Timestamp | None = None
 
 
-class SessionManagerEndOutput(BaseModel):
+class SessionManagerEndOutput(RecordedEnvelope):
     """The closed session and the recorded end event's envelope."""
 
-    schema_version: SchemaVersion
-    record_id: RecordId
-    user_id: SafeId
-    session_id: SafeId
-    timestamp: Timestamp
-    source: str
-    performer_id: PerformerId
     end_time: Timestamp
     status: Literal["closed"] = "closed"
 
