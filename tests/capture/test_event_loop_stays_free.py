@@ -11,6 +11,7 @@ import httpx
 
 from a3cp.landmarks.holistic import HolisticTracker
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
+from tests.fixtures.loop import run_in_fresh_loop
 from tests.fixtures.person import person_frames
 from web.app import create_app
 
@@ -64,6 +65,6 @@ def test_other_requests_are_answered_during_a_capture(settings, client, monkeypa
             await asyncio.gather(capture(), other())
         return threading.get_ident()
 
-    loop_thread = asyncio.run(scenario())
+    loop_thread = run_in_fresh_loop(scenario())
     assert order == ["validate", "capture"]
     assert tracking_threads and loop_thread not in tracking_threads

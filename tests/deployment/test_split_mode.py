@@ -9,7 +9,6 @@ with the identical hash. Clips are short (20 frames) to keep the run modest.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import uuid
@@ -27,6 +26,7 @@ from a3cp.config import Settings
 from a3cp.schemas import CaptureSpec, parse_timestamp
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, feature_events, feature_files
 from tests.deployment.processes import ServerProcess, free_port, split_env
+from tests.fixtures.loop import run_in_fresh_loop
 from tests.fixtures.person import person_frames
 
 FRAMES = 20  # 2 s of the 3 s capture window at 10 fps: short, MediaPipe runs three times on it
@@ -162,7 +162,7 @@ def test_websocket_shaped_calls_reach_the_same_result(
             await forwarded.push(frame, start + timedelta(seconds=index / meta["fps"]))
         return await forwarded.finish(parse_timestamp(meta["timestamp_end"]))
 
-    result = asyncio.run(capture())
+    result = run_in_fresh_loop(capture())
     assert result["raw_features_ref"]["hash"] == results["single"]["raw_features_ref"]["hash"]
     _assert_recorded_once(split.settings, result)
 
