@@ -1,0 +1,56 @@
+"""Hostile ids: a user_id outside `^[A-Za-z0-9_-]{1,64}$` never reaches the filesystem.
+
+Hypothesis draws arbitrary text (path separators, dots, NUL, unicode, overlong) as the user_id of a
+session start; each request must be a 4xx JSON answer, and no path under the data or log root may be
+created. 60 derandomized examples keep it to a few seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from a3cp.config import Settings
+
+SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+EXAMPLES = 60
+
+
+def _tree(settings: Settings) -> set[Path]:
+    return {
+        path for root in (settings.data_root, settings.log_root) if root.exists() for path in root.rglob("*")
+    }
+
+
+def test_unsafe_user_id_never_touches_disk(client, settings: Settings, reliability_report) -> None:
+    attempts = 0
+
+    @hypothesis_settings(max_examples=EXAMPLES, derandomize=True, database=None)
+    @given(user_id=st.text(max_size=80).filter(lambda text: not SAFE.match(text)))
+    def post_start(user_id: str) -> None:
+        nonlocal attempts
+        attempts += 1
+        before = _tree(settings)
+        body = {
+            "schema_version": "1.0.1",
+            "record_id": str(uuid.uuid4()),
+            "user_id": user_id,
+            "timestamp": "2026-11-24T10:00:00.123Z",
+            "performer_id": "carer01",
+        }
+        response = client.post("/session_manager/sessions.start", json=body)
+        assert 400 <= response.status_code < 500
+        assert isinstance(response.json(), dict)
+        assert _tree(settings) == before
+
+    post_start()
+    reliability_report.add(
+        "user_id outside ^[A-Za-z0-9_-]{1,64}$ on sessions.start (hypothesis text, derandomized)",
+        attempts,
+        "every request a 4xx JSON answer; no file or directory created under DATA_ROOT/LOG_ROOT",
+    )
