@@ -38,12 +38,6 @@ async function badge(recordId) {
   }
 }
 
-function captureShape(capture) {
-  const ref = capture.raw_features_ref || {};
-  const shape = Array.isArray(ref.shape) ? ref.shape : [capture.T, capture.D];
-  return { T: shape[0], D: ref.dims ?? shape[1], hash: ref.hash || "" };
-}
-
 async function captureTable(session) {
   const captures = session.captures || [];
   if (captures.length === 0) return el("p", "No captures in this session.");
@@ -53,15 +47,14 @@ async function captureTable(session) {
   head.append(row(["Record id", "Intent", "T", "D", "Hash", "Quality", "Check"], true));
   const body = el("tbody");
   for (const capture of captures) {
-    const { T, D, hash } = captureShape(capture);
+    const { T, D, hash } = capture;
     const quality = el("ul");
     quality.append(...describeQuality(capture.quality).map((line) => el("li", line)));
     const check = el("span");
     const verdict = await badge(capture.record_id);
     check.append(...[verdict].flat());
-    const intent = capture.annotation && capture.annotation.intent ? capture.annotation.intent : "";
-    body.append(row([el("span", capture.record_id, "mono"), intent, String(T), String(D),
-      el("span", hash, "mono"), quality, check]));
+    body.append(row([el("span", capture.record_id, "mono"), capture.annotation_intent || "", String(T ?? ""),
+      String(D ?? ""), el("span", hash || "", "mono"), quality, check]));
   }
   table.append(head, body);
   return table;
@@ -74,7 +67,7 @@ async function load(userId) {
   let sessions;
   try {
     const body = await requestJson("GET", `/session_manager/users/${encodeURIComponent(userId)}/sessions`);
-    sessions = Array.isArray(body) ? body : body.sessions || [];
+    sessions = body.sessions || [];
   } catch (err) {
     view.error(err instanceof ApiError ? err.message : String(err));
     view.say("Could not load the sessions.");
