@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 
 from a3cp.config import Settings
+from tests.fixtures.person import portrait_on_canvas
 from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("A3CP_CHROMIUM", "/usr/bin/chromium"))
@@ -41,18 +42,12 @@ def need(condition: bool, why: str) -> None:
 
 def write_person_clip(path: Path) -> Path:
     """A looping 640x480 15 fps YUV4MPEG2 clip of the astronaut portrait with small shifts."""
-    from skimage import data
-
-    portrait = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     width, height = CLIP_SIZE
-    face = cv2.resize(portrait, (height, height), interpolation=cv2.INTER_AREA)
     with path.open("wb") as out:
         out.write(f"YUV4MPEG2 W{width} H{height} F15:1 Ip A1:1 C420jpeg\n".encode())
         for index in range(CLIP_FRAMES):
-            canvas = np.full((height, width, 3), 235, dtype=np.uint8)
             dx = int(6 * np.sin(index / CLIP_FRAMES * 2 * np.pi))
-            x0 = (width - height) // 2 + dx
-            canvas[:, x0 : x0 + height] = face
+            canvas = portrait_on_canvas(width, height, dx)
             out.write(b"FRAME\n" + cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420).tobytes())
     return path
 

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 from a3cp.config import Settings, session_features_dir, session_log_path
 from a3cp.schemas import format_timestamp
 from eventstore import read_log
+from tests.fixtures.person import portrait_on_canvas
 from web.app import create_app
 
 USER = "ws_user"
@@ -36,16 +37,10 @@ def iso(moment: datetime) -> str:
 @pytest.fixture(scope="session")
 def jpeg_frames() -> list[bytes]:
     """Twelve 320x240 JPEGs of the astronaut, shifted a few pixels each."""
-    from skimage import data
-
-    portrait = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
     width, height = FRAME_SIZE
-    face = cv2.resize(portrait, (height, height), interpolation=cv2.INTER_AREA)
     frames = []
     for index in range(12):
-        canvas = np.full((height, width, 3), 235, dtype=np.uint8)
-        x0 = (width - height) // 2 + int(4 * np.sin(index))
-        canvas[:, x0 : x0 + height] = face
+        canvas = portrait_on_canvas(width, height, int(4 * np.sin(index)))
         ok, encoded = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 85])
         assert ok
         frames.append(encoded.tobytes())
