@@ -7,6 +7,7 @@ from eventstore.recorder import (
     TornLine,
     WrongExpectedPosition,
     append_event,
+    append_events,
     read_log,
     read_log_from,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "TornLine",
     "WrongExpectedPosition",
     "append_event",
+    "append_events",
     "read_log",
     "read_log_from",
 ]

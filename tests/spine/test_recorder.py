@@ -15,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from invariants import assert_event_invariants
 
-from eventstore import TornLine, WrongExpectedPosition, append_event, read_log, read_log_from, recorder
+from eventstore import (
+    TornLine,
+    WrongExpectedPosition,
+    append_event,
+    append_events,
+    read_log,
+    read_log_from,
+    recorder,
+)
 from eventstore.format import TORN_MARKER, encode_event
 
 
@@ -47,6 +55,20 @@ def test_append_and_read_back(log: Path) -> None:
     for event in read.events:
         assert_event_invariants(event)
     assert read_log_from(log, offsets[1]).events == events[1:]
+
+
+def test_batch_append_lands_whole_after_existing_events(log: Path) -> None:
+    first = make_event(0)
+    append_event(log, first)
+    batch = [make_event(n) for n in range(1, 4)]
+    result = append_events(log, batch, expected_position=1)
+    read = read_log(log)
+    assert read.events == [first, *batch] and read.offsets[1] == result.offset
+    with pytest.raises(WrongExpectedPosition):
+        append_events(log, [make_event(9)], expected_position=1)
+    with pytest.raises(ValueError):
+        append_events(log, [])
+    assert read_log(log).events == [first, *batch]
 
 
 @pytest.mark.parametrize(
