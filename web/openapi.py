@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 import a3cp
-from a3cp.schemas import ErrorResponse
+from a3cp.schemas import ErrorResponse, RecordId, SafeId
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ class Operation:
     request_schema: dict[str, Any] | None = None
     path_params: tuple[str, ...] = ()
     error_statuses: tuple[int, ...] = field(default=(400, 404))
+
+
+def _path_param_schema(name: str) -> dict[str, Any]:
+    """A path id as the routes check it: a record_id is a UUIDv4, every other id a safe path segment."""
+    return TypeAdapter(RecordId if name == "record_id" else SafeId).json_schema()
 
 
 def build_openapi(operations: list[Operation]) -> dict[str, Any]:
@@ -61,7 +66,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             }
         if op.path_params:
             entry["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": name, "in": "path", "required": True, "schema": _path_param_schema(name)}
                 for name in op.path_params
             ]
         paths.setdefault(op.path, {})[op.method.lower()] = entry

@@ -15,9 +15,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from a3cp.config import ID_PATTERN, SCHEMA_VERSION
 
-_UUID4_RE = re.compile(
-    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE | re.ASCII
-)
+UUID4_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+_UUID4_RE = re.compile(UUID4_PATTERN.strip("^$"), re.ASCII)
 # ASCII digits only: a bare \d also matches fullwidth and Arabic-Indic digits, which strptime accepts.
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 TIMESTAMP_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
@@ -47,7 +46,7 @@ SafeId = Annotated[
 RecordId = Annotated[
     str,
     AfterValidator(_check_uuid4),
-    Field(description="UUIDv4", json_schema_extra={"format": "uuid"}),
+    Field(description="UUIDv4", json_schema_extra={"format": "uuid", "pattern": UUID4_PATTERN}),
 ]
 Timestamp = Annotated[
     str,
