@@ -1,55 +1,77 @@
-"""Durable append: events/s via `eventstore.append_event` (fsync) vs SQLite WAL synchronous=FULL."""
+"""Durable append: events/s through `eventstore.append_event` (flock + fsync) vs SQLite WAL inserts with
+synchronous=FULL of the same JSON, on the same disk in the same run; one writer, then 4 writer processes
+on one session log / one database."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sqlite3
 import tempfile
 import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+from bench.corpus import feature_of
 from eventstore import append_event
 
-
-def _event(i: int) -> dict:
-    return {"event": "bench", "record_id": str(uuid.uuid4()), "user_id": "u1", "session_id": "s1", "seq": i}
+WRITERS = 4
 
 
-def bench_recorder(root: Path, n: int) -> float:
-    path = root / "log.bench"
-    start = time.perf_counter()
-    for i in range(n):
-        append_event(path, _event(i))
-    return n / (time.perf_counter() - start)
+def _event(user_id: str) -> dict:
+    return feature_of(user_id, "bench-session")
 
 
-def bench_sqlite(root: Path, n: int) -> float:
-    conn = sqlite3.connect(root / "anchor.db", isolation_level=None)
+def recorder_writer(root: Path, n: int, writer: int) -> None:
+    path = root / "session.log"
+    for _ in range(n):
+        append_event(path, _event(f"writer-{writer}"))
+
+
+def _sqlite(root: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(root / "anchor.db", isolation_level=None, timeout=60)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
-    start = time.perf_counter()
-    for i in range(n):
-        conn.execute("INSERT INTO events (body) VALUES (?)", (json.dumps(_event(i)),))
-    rate = n / (time.perf_counter() - start)
+    conn.execute("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+    return conn
+
+
+def sqlite_writer(root: Path, n: int, writer: int) -> None:
+    conn = _sqlite(root)
+    for _ in range(n):
+        conn.execute("INSERT INTO events (body) VALUES (?)", (json.dumps(_event(f"writer-{writer}")),))
     conn.close()
-    return rate
 
 
-def main() -> None:
+def rate(writer: Callable[[Path, int, int], None], root: Path, n: int, processes: int) -> float:
+    """Events/s of `processes` writer processes each appending `n` events (started together)."""
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=writer, args=(root, n, index)) for index in range(processes)]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+        assert worker.exitcode == 0, worker.exitcode
+    return n * processes / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     n = 50 if args.quick else 2000
-    with tempfile.TemporaryDirectory(dir=".") as tmp:
-        root = Path(tmp)
-        rec = bench_recorder(root, n)
-        anchor = bench_sqlite(root, n)
-    print(f"recorder append (fsync): {rec:,.0f} events/s")
-    print(f"sqlite WAL synchronous=FULL: {anchor:,.0f} events/s")
-    print(f"ratio recorder/sqlite: {rec / anchor:.2f} (goal >= 1)")
+    for processes in (1, WRITERS):
+        with tempfile.TemporaryDirectory(dir=".") as tmp:
+            recorder = rate(recorder_writer, Path(tmp), n, processes)
+        with tempfile.TemporaryDirectory(dir=".") as tmp:
+            _sqlite(Path(tmp)).close()  # the schema exists before the writers race to create it
+            anchor = rate(sqlite_writer, Path(tmp), n, processes)
+        label = f"{processes} writer process{'es' if processes > 1 else ''}, {n * processes:,} events"
+        print(f"[{label}] recorder append (fsync): {recorder:,.0f} events/s")
+        print(f"[{label}] sqlite WAL synchronous=FULL: {anchor:,.0f} events/s")
+        print(f"[{label}] ratio recorder/sqlite: {recorder / anchor:.2f} (goal >= 1)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Append protocol: open with O_APPEND (creating the file fsyncs its directory), take an exclusive
 `flock`, check the tail (a crash may have left an unterminated fragment, which gets TORN_MARKER
 first), optionally check the expected position (optimistic concurrency: the number of valid events
-the caller based its decision on), write the whole line with one `write`, fsync, release. A line is
+the caller based its decision on), write the whole line with one `write`, fdatasync, release. A line is
 never edited or rewritten; only this append's own unterminated fragment is cut off if its write
 fails (disk full), so a failed append leaves the log exactly as it was.
 """
@@ -172,7 +172,7 @@ def append_event(path: Path, event: dict[str, Any], *, expected_position: int | 
     """Durably append one event to the log at `path` (its directory must already exist).
 
     Raises WrongExpectedPosition, without writing, when `expected_position` is given and the log
-    holds a different number of valid events. Returns only after fsync.
+    holds a different number of valid events. Returns only once the line is on disk (fdatasync).
     """
     return append_events(path, [event], expected_position=expected_position)
 
@@ -180,7 +180,7 @@ def append_event(path: Path, event: dict[str, Any], *, expected_position: int | 
 def append_events(
     path: Path, events: Sequence[dict[str, Any]], *, expected_position: int | None = None
 ) -> AppendResult:
-    """Durably append several events as one batch: one write, one fsync, all or none of them.
+    """Durably append several events as one batch: one write, one fdatasync, all or none of them.
 
     Same protocol as `append_event`; the result is the offset of the batch's first line. A batch
     that fails part-way is cut back like a single line, but a reader following the log could have
@@ -200,5 +200,5 @@ def append_events(
             if current != expected_position:
                 raise WrongExpectedPosition(expected_position, current)
         _write_lines_or_roll_back(fd, payload, size)
-        os.fsync(fd)
+        os.fdatasync(fd)  # the data and the new file size; fsync would also flush mtime, ~30% slower
     return AppendResult(offset=size)

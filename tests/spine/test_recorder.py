@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -122,6 +123,21 @@ def test_creating_a_log_fsyncs_its_directory(log: Path, monkeypatch: pytest.Monk
     append_event(log, make_event())
     append_event(log, make_event())
     assert synced == [log.parent], "fsync the directory once, when the file is created"
+
+
+def test_an_append_is_synced_to_disk_before_it_returns(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[tuple[str, int]] = []
+    real = recorder.os.fdatasync
+
+    def spy(fd: int) -> None:
+        real(fd)
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), os.fstat(fd).st_size))
+
+    monkeypatch.setattr(recorder.os, "fdatasync", spy)
+    append_event(log, make_event())
+    append_events(log, [make_event(1), make_event(2)])
+    sizes = [len(encode_event(e)) for e in read_log(log).events]
+    assert synced == [(str(log), sizes[0]), (str(log), sum(sizes))], "synced after the write, per append"
 
 
 def test_a_symlinked_log_is_refused(tmp_path: Path) -> None:
