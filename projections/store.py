@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,14 +22,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from a3cp.config import Settings, iter_session_logs
+from a3cp.domain.errors import ProjectionUnavailable
 from eventstore import LogRead, read_log_from
-from projections import migrate
+from projections import migrate, sqlite_file
 from projections.apply import LogPlace, Row, fold_session, is_envelope, record_row
 from projections.engine import WRITE, make_engine
-from projections.models import LogCheckpoint, RecordRow, SessionRow
+from projections.guard import LossGuard
+from projections.models import Base, LogCheckpoint, RecordRow, SessionRow
 
 logger = logging.getLogger("a3cp.projection")
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,18 @@ class Projection:
         self.settings = settings
         self.engine = engine or make_engine(settings.db_url)
         self._insert = _INSERTS[self.engine.dialect.name]
+        path = sqlite_file.database_path(self.engine)
+        self.guard = LossGuard(path, tuple(Base.metadata.tables), self.engine.dispose, self.rebuild)
 
     def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         migrate.upgrade(self.engine)
+        self.guard.adopt()
+
+    def run(self, work: Callable[[], T]) -> T:
+        """`work()` on an intact projection: a lost or damaged SQLite file is rebuilt from the logs
+        first (projections/guard.py); raises ProjectionUnavailable (503) when it cannot be."""
+        return self.guard.run(work)
 
     def relative(self, path: Path) -> str:
         return path.relative_to(self.settings.log_root).as_posix()
@@ -96,9 +108,9 @@ class Projection:
         """SessionLog listener: apply the new line now. A failure only delays the projection (the
         event is already durable in its log), so it is logged and the next catch-up applies it."""
         try:
-            self.catch_up_file(path)
-        except SQLAlchemyError:
-            logger.exception("projection catch-up of %s failed; it will be retried on the next read", path)
+            self.run(lambda: self.catch_up_file(path))
+        except (SQLAlchemyError, ProjectionUnavailable) as exc:
+            logger.warning("projection catch-up of %s skipped (%s); the next read retries it", path, exc)
 
     def _apply(self, conn: Connection, name: str, position: int, read: LogRead) -> None:
         records: list[Row] = []
@@ -132,6 +144,9 @@ class Projection:
 
     def catch_up(self, logs: Iterable[Path] | None = None) -> CatchUp:
         """Apply new lines of every log (default: all under LOG_ROOT) that grew past its checkpoint."""
+        return self.run(lambda: self._catch_up(logs))
+
+    def _catch_up(self, logs: Iterable[Path] | None) -> CatchUp:
         with self.engine.connect() as conn:
             applied = dict(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
         total = CatchUp()

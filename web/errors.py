@@ -20,19 +20,31 @@ logger = logging.getLogger("a3cp.web")
 class RequestRejected(Exception):
     """A request refused before it reached the domain (bad body, too large, wrong type)."""
 
-    def __init__(self, status_code: int, code: str, message: str, fields: list[FieldError]) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        fields: list[FieldError],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.fields = fields
+        self.headers = headers
 
 
 def error_response(
-    status_code: int, code: str, message: str, fields: list[FieldError] | None = None
+    status_code: int,
+    code: str,
+    message: str,
+    fields: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=code, message=message, fields=fields or [])
-    return JSONResponse(body.model_dump(), status_code=status_code)
+    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
 
 
 def validation_fields(exc: ValidationError, prefix: str = "") -> list[FieldError]:
@@ -53,7 +65,7 @@ def rejected_from_validation(exc: ValidationError, prefix: str = "") -> RequestR
 
 async def _on_rejected(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestRejected)
-    return error_response(exc.status_code, exc.code, exc.message, exc.fields)
+    return error_response(exc.status_code, exc.code, exc.message, exc.fields, exc.headers)
 
 
 async def _on_domain(request: Request, exc: Exception) -> JSONResponse:

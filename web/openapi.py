@@ -24,6 +24,7 @@ class Operation:
     request_content_type: str = "application/json"
     request_schema: dict[str, Any] | None = None
     path_params: tuple[str, ...] = ()
+    header_params: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects with "in": "header"
     error_statuses: tuple[int, ...] = field(default=(400, 404))
 
 
@@ -64,11 +65,12 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
                 "required": True,
                 "content": {op.request_content_type: {"schema": body_schema}},
             }
-        if op.path_params:
-            entry["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": _path_param_schema(name)}
-                for name in op.path_params
-            ]
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": _path_param_schema(name)}
+            for name in op.path_params
+        ]
+        if parameters or op.header_params:
+            entry["parameters"] = parameters + list(op.header_params)
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",

@@ -25,6 +25,20 @@ class RecordNotFound(DomainError):
     code = "record_not_found"
 
 
+class UserNotFound(DomainError):
+    """Also the answer for another user's list: the read API does not reveal who exists."""
+
+    status_code = 404
+    code = "user_not_found"
+
+
+class ProjectionUnavailable(DomainError):
+    """The read model (SQLite/PostgreSQL projection) cannot answer right now; the logs are intact."""
+
+    status_code = 503
+    code = "projection_unavailable"
+
+
 class SessionUserMismatch(DomainError):
     status_code = 400
     code = "session_user_mismatch"

@@ -27,6 +27,7 @@ from a3cp.schemas.errors import ErrorResponse, FieldError
 from a3cp.schemas.projection import (
     CaptureSummary,
     FeaturesIndex,
+    RecordCheckResult,
     RecordLocation,
     SessionDetail,
     UserSessions,
@@ -63,6 +64,7 @@ __all__ = [
     "FieldError",
     "PerformerId",
     "RawFeaturesRef",
+    "RecordCheckResult",
     "RecordId",
     "RecordLocation",
     "SafeId",

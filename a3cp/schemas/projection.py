@@ -71,3 +71,11 @@ class RecordLocation(BaseModel):
     raw_features_ref: FeaturesIndex | None = None
     quality: dict[str, Any] | None = None
     annotation_intent: str | None = None
+
+
+class RecordCheckResult(BaseModel):
+    """GET /records/{record_id}/verify: the replay check of one feature event against its file."""
+
+    record_id: RecordId
+    ok: bool
+    problems: list[str] = Field(default_factory=list)

@@ -1,19 +1,25 @@
-"""The read API's service: bring the projection up to date (and sweep timeouts), then query it."""
+"""The read API's service: bring the projection up to date (and sweep timeouts), then query it for
+the caller, who sees only their own sessions and records (another user's are "not found").
+
+Every read goes through `Projection.run`, so a deleted or damaged SQLite file is rebuilt from the
+logs before the answer, or the caller gets ProjectionUnavailable (503).
+"""
 
 from __future__ import annotations
 
 import logging
-
-from sqlalchemy.exc import SQLAlchemyError
+from collections.abc import Callable
+from typing import TypeVar
 
 from a3cp.config import require_safe_id
-from a3cp.domain.errors import RecordNotFound, SessionNotFound
+from a3cp.domain.errors import ProjectionUnavailable, RecordNotFound, SessionNotFound, UserNotFound
 from a3cp.schemas import RecordLocation, SessionDetail, UserSessions
 from a3cp.services.timeouts import TimeoutSweeper
 from projections import queries
 from projections.store import Projection
 
 logger = logging.getLogger("a3cp.projection")
+T = TypeVar("T")
 
 
 class ReadService:
@@ -23,41 +29,51 @@ class ReadService:
         self.projection = projection
         self.sweeper = sweeper
 
-    def _refresh(self) -> None:
-        self.sweeper.sweep()  # catches up first; its own appends are applied by the append listener
+    def _fresh(self, query: Callable[[], T]) -> T:
+        """`query()` after the timeout sweep (which catches up first; its own appends are applied by
+        the append listener), both on an intact projection."""
 
-    def session(self, session_id: str) -> SessionDetail:
+        def work() -> T:
+            self.sweeper.sweep()
+            return query()
+
+        return self.projection.run(work)
+
+    def session(self, session_id: str, caller: str) -> SessionDetail:
         require_safe_id(session_id, "session_id")
-        self._refresh()
-        found = queries.session(self.projection.engine, session_id)
-        if found is None:
+        found = self._fresh(lambda: queries.session(self.projection.engine, session_id))
+        if found is None or found.user_id != caller:
             raise SessionNotFound(f"no session {session_id}", "session_id")
         return found
 
-    def user_sessions(self, user_id: str) -> UserSessions:
+    def user_sessions(self, user_id: str, caller: str) -> UserSessions:
         require_safe_id(user_id, "user_id")
-        self._refresh()
-        return queries.user_sessions(self.projection.engine, user_id)
+        if user_id != caller:
+            raise UserNotFound(f"no sessions of user {user_id}", "user_id")
+        return self._fresh(lambda: queries.user_sessions(self.projection.engine, user_id))
 
     def find_record(self, record_id: str) -> RecordLocation | None:
         """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None.
 
-        Writers use this as an extra check; when the projection is unavailable (deleted, being
-        rebuilt, database down) they fall back to their own log's checks instead of failing.
+        Writers use this as an extra check; when the projection is unavailable (deleted and not
+        rebuildable, database down) they fall back to their own log's checks instead of failing.
         """
-        try:
+
+        def work() -> RecordLocation | None:
             self.projection.catch_up()
             return queries.record(self.projection.engine, record_id)
-        except SQLAlchemyError:
+
+        try:
+            return self.projection.run(work)
+        except ProjectionUnavailable:
             logger.warning(
                 "record index unavailable; record_id %s checked against its own log only", record_id
             )
             return None
 
-    def record(self, record_id: str) -> RecordLocation:
+    def record(self, record_id: str, caller: str) -> RecordLocation:
         """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""
-        self._refresh()
-        found = queries.record(self.projection.engine, record_id)
-        if found is None:
+        found = self._fresh(lambda: queries.record(self.projection.engine, record_id))
+        if found is None or found.user_id != caller:
             raise RecordNotFound(f"no record {record_id}", "record_id")
         return found

@@ -29,10 +29,14 @@ class TimeoutSweeper:
 
     def sweep(self, now: datetime | None = None) -> list[str]:
         moment = now or datetime.now(UTC)
-        self.projection.catch_up()
         cutoff = format_timestamp(moment - timedelta(seconds=self.timeout_s))
+
+        def candidates() -> list[tuple[str, str]]:
+            self.projection.catch_up()
+            return queries.idle_sessions(self.projection.engine, cutoff)
+
         closed = []
-        for user_id, session_id in queries.idle_sessions(self.projection.engine, cutoff):
+        for user_id, session_id in self.projection.run(candidates):
             record_id = new_record_id()
 
             def decide(state: SessionState, record_id: str = record_id) -> tuple[dict[str, Any], bool]:

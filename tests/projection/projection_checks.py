@@ -17,6 +17,7 @@ from projections import migrate, queries
 from projections.engine import make_engine
 from projections.models import LogCheckpoint, RecordRow, SessionRow
 from projections.store import Projection
+from web.caller import CALLER_HEADER
 
 PG_URL_ENV = "A3CP_TEST_PG_URL"
 
@@ -41,6 +42,13 @@ def database_url(kind: str, directory: Path) -> str:
 
 
 START = "/session_manager/sessions.start"
+
+
+def as_user(user_id: str) -> dict[str, str]:
+    """The read API's caller header for `user_id`."""
+    return {CALLER_HEADER: user_id}
+
+
 END = "/session_manager/sessions.end"
 
 

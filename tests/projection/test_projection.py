@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from projection_checks import END, START, dump, rebuilt_dump, request, reset_database
+from projection_checks import END, START, as_user, dump, rebuilt_dump, request, reset_database
 from starlette.testclient import TestClient
 
 from a3cp import cli
@@ -65,11 +65,16 @@ def feature_event(user_id: str, session_id: str, t: int) -> dict:
 def api_answers(
     client: TestClient, session_ids: list[str], user_ids: list[str], record_ids: list[str]
 ) -> dict:
-    """What the read API serves for the given keys (status and JSON)."""
+    """What the read API serves for the given keys (status and JSON), asked by each of the users."""
     urls = [f"/session_manager/sessions/{sid}" for sid in session_ids]
     urls += [f"/session_manager/users/{uid}/sessions" for uid in user_ids]
     urls += [f"/records/{rid}" for rid in record_ids]
-    return {url: (r.status_code, r.json()) for url in urls for r in [client.get(url)]}
+    return {
+        (url, caller): (r.status_code, r.json())
+        for url in urls
+        for caller in user_ids
+        for r in [client.get(url, headers=as_user(caller))]
+    }
 
 
 def populate(client: TestClient, settings: Settings) -> tuple[list[str], list[str], list[str]]:
@@ -90,7 +95,8 @@ def test_rebuild_after_deleting_the_database_serves_exactly_what_was_served(
 ) -> None:
     keys = populate(client, settings)
     before = api_answers(client, *keys)
-    assert before["/session_manager/users/ana/sessions"][1]["sessions"][1]["captures"][0]["T"] == 30
+    assert before["/session_manager/users/ana/sessions", "ana"][1]["sessions"][1]["captures"][0]["T"] == 30
+    assert before["/session_manager/users/ana/sessions", "ben"][0] == 404, "only the owner reads a list"
     client.app.state.services.projection.engine.dispose()
     if settings.db_url.startswith("sqlite"):
         database = settings.db_url.removeprefix("sqlite:///")
@@ -143,7 +149,8 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     size = path.stat().st_size
     assert projection.catch_up() == CatchUp(files=1, events=1, torn=0)
     assert projection.catch_up() == CatchUp()
-    record = client.get(f"/records/{read_log(path).events[-1]['record_id']}").json()
+    record_url = f"/records/{read_log(path).events[-1]['record_id']}"
+    record = client.get(record_url, headers=as_user("ana")).json()
     assert (record["log_position"], record["raw_features_ref"]["shape"]) == (1, [12, 1662])
     assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
 
@@ -192,5 +199,5 @@ def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, se
 
     summary = projection.rebuild()
     assert (summary.totals.files, summary.totals.events) == (2, 3)
-    served = client.get("/session_manager/users/ana/sessions").json()["sessions"]
+    served = client.get("/session_manager/users/ana/sessions", headers=as_user("ana")).json()["sessions"]
     assert {s["session_id"]: s["status"] for s in served} == {session_id: "closed", other: "active"}

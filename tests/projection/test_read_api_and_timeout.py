@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from openapi_spec_validator import validate
-from projection_checks import END, START, request
+from projection_checks import END, START, as_user, request
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings, session_log_path
@@ -33,13 +33,13 @@ from web.services import Services
 def test_unknown_is_404_and_malformed_is_400_naming_the_field(
     client: TestClient, url: str, status: int, field: str
 ) -> None:
-    response = client.get(url)
+    response = client.get(url, headers=as_user("ana"))
     assert response.status_code == status, response.text
     assert [item["field"] for item in response.json()["fields"]] == [field]
 
 
 def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: TestClient) -> None:
-    assert client.get("/session_manager/users/nobody/sessions").json() == {
+    assert client.get("/session_manager/users/nobody/sessions", headers=as_user("nobody")).json() == {
         "user_id": "nobody",
         "sessions": [],
     }
@@ -72,7 +72,7 @@ def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings
     ]
     expected_end = format_timestamp(parse_timestamp(last_activity) + timedelta(seconds=timeout))
     assert events[-1]["end_time"] == expected_end and events[-1]["end_reason"] == "timeout"
-    served = client.get(f"/session_manager/sessions/{idle}").json()
+    served = client.get(f"/session_manager/sessions/{idle}", headers=as_user("ana")).json()
     assert (served["status"], served["end_performer_id"], served["end_time"]) == (
         "closed",
         "system",
@@ -90,7 +90,7 @@ def test_a_read_closes_an_expired_session_before_answering(settings: Settings) -
     app = create_app(expiring)
     with TestClient(app) as client:
         session_id = client.post(START, json=request("ana")).json()["session_id"]
-        served = client.get(f"/session_manager/sessions/{session_id}").json()
+        served = client.get(f"/session_manager/sessions/{session_id}", headers=as_user("ana")).json()
         assert (served["status"], served["end_performer_id"]) == ("closed", "system")
         assert client.post(END, json=request("ana", session_id=session_id)).status_code == 409
     app.state.services.projection.engine.dispose()

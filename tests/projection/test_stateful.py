@@ -22,7 +22,16 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from projection_checks import END, START, assert_log_invariants, database_url, dump, rebuilt_dump, request
+from projection_checks import (
+    END,
+    START,
+    as_user,
+    assert_log_invariants,
+    database_url,
+    dump,
+    rebuilt_dump,
+    request,
+)
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
@@ -149,15 +158,18 @@ class ProjectionMachine(RuleBasedStateMachine):
             "users": (f"/session_manager/users/{bad}/sessions", "user_id"),
             "records": (f"/records/{bad}", "record_id"),
         }[route]
-        response = self.client.get(url)
+        response = self.client.get(url, headers=as_user("ana"))
         assert response.status_code == 400 and response.json()["fields"][0]["field"] == field
 
     @rule(session=sessions)
     def read(self, session: tuple[str, str]) -> None:
         owner, session_id = session
-        served = self.client.get(f"/session_manager/sessions/{session_id}").json()
+        url = f"/session_manager/sessions/{session_id}"
+        served = self.client.get(url, headers=as_user(owner)).json()
         assert served["user_id"] == owner
         assert served["status"] == ("closed" if session_id in self.closed else "active")
+        other = "ben" if owner == "ana" else "ana"
+        assert self.client.get(url, headers=as_user(other)).status_code == 404, "another user's session"
 
     @invariant()
     def live_projection_equals_rebuild(self) -> None:

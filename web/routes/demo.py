@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from a3cp.schemas import RecordId
+from a3cp.schemas import RecordCheckResult
 from a3cp.services.verify import check_feature_event, load_feature_event
-from web.errors import rejected_from_validation
+from web.caller import CALLER_PARAMETER, caller_id
 from web.openapi import Operation
+from web.routes.sessions_read import READ_ERRORS, record_id_param
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = WEB_DIR / "templates"
@@ -41,31 +41,37 @@ def _page(name: str) -> Route:
     return Route(f"/demo/{name}", endpoint, methods=["GET"], name=f"demo_{name}")
 
 
-_RECORD_ID = TypeAdapter(RecordId)
-
-
-def _verify_record(services: object, record_id: str) -> dict[str, object]:
-    location = services.reads.record(record_id)  # type: ignore[attr-defined]
+def _verify_record(services: object, record_id: str, caller: str) -> RecordCheckResult:
+    location = services.reads.record(record_id, caller)  # type: ignore[attr-defined]
     settings = services.settings  # type: ignore[attr-defined]
     event = load_feature_event(settings, location.log_path, location.log_offset)
     if event is None:
-        return {"record_id": record_id, "ok": False, "problems": ["not a feature event"]}
+        return RecordCheckResult(record_id=record_id, ok=False, problems=["not a feature event"])
     check = check_feature_event(settings, event)
-    return {"record_id": record_id, "ok": check.ok, "problems": list(check.problems)}
+    return RecordCheckResult(record_id=record_id, ok=check.ok, problems=list(check.problems))
 
 
 async def verify_record(request: Request) -> JSONResponse:
-    """The verified / failed badge of /demo/sessions: the library verify check on one feature event."""
-    try:
-        record_id = _RECORD_ID.validate_python(request.path_params["record_id"])
-    except ValidationError as exc:
-        raise rejected_from_validation(exc, "record_id") from None
-    body = await run_in_threadpool(_verify_record, request.app.state.services, record_id)
-    return JSONResponse(body)
+    """The verified / failed badge of /demo/sessions: the library verify check on one of the caller's
+    feature events (another user's record is 404, as in the read API)."""
+    caller = caller_id(request)
+    record_id = record_id_param(request)
+    body = await run_in_threadpool(_verify_record, request.app.state.services, record_id, caller)
+    return JSONResponse(body.model_dump(mode="json"))
 
 
 routes: list[BaseRoute] = [_page(name) for name in PAGES]
 routes.append(Route("/records/{record_id}/verify", verify_record, methods=["GET"]))
 routes.append(Mount("/static", app=StaticFiles(directory=STATIC), name="static"))
 
-operations: list[Operation] = []
+operations = [
+    Operation(
+        "/records/{record_id}/verify",
+        "GET",
+        "Verify one of the caller's feature events against its file (hash, shape, dims)",
+        {200: RecordCheckResult},
+        path_params=("record_id",),
+        header_params=(CALLER_PARAMETER,),
+        error_statuses=READ_ERRORS,
+    )
+]

@@ -1,4 +1,8 @@
-"""Read API served from the projection: a session, a user's sessions (with captures), a record."""
+"""Read API served from the projection: a session, a user's sessions (with captures), a record.
+
+Every read names its caller in the `X-A3CP-User-Id` header (web/caller.py) and sees only that user's
+data: another user's session, list or record is answered exactly like an unknown one (404).
+"""
 
 from __future__ import annotations
 
@@ -9,32 +13,40 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a3cp.schemas import RecordId, RecordLocation, SessionDetail, UserSessions
+from web.caller import CALLER_PARAMETER, caller_id
 from web.errors import rejected_from_validation
 from web.openapi import Operation
 
 _RECORD_ID = TypeAdapter(RecordId)
+READ_ERRORS = (400, 401, 404, 503)  # bad id or header, no header, not found or not yours, projection down
+
+
+def record_id_param(request: Request) -> str:
+    """The `record_id` path parameter in canonical UUIDv4 form, or a 400 naming it."""
+    try:
+        return _RECORD_ID.validate_python(request.path_params["record_id"])
+    except ValidationError as exc:
+        raise rejected_from_validation(exc, "record_id") from None
 
 
 async def get_session(request: Request) -> JSONResponse:
-    found = await run_in_threadpool(
-        request.app.state.services.reads.session, request.path_params["session_id"]
-    )
+    caller = caller_id(request)
+    reads = request.app.state.services.reads
+    found = await run_in_threadpool(reads.session, request.path_params["session_id"], caller)
     return JSONResponse(found.model_dump(mode="json"))
 
 
 async def get_user_sessions(request: Request) -> JSONResponse:
-    found = await run_in_threadpool(
-        request.app.state.services.reads.user_sessions, request.path_params["user_id"]
-    )
+    caller = caller_id(request)
+    reads = request.app.state.services.reads
+    found = await run_in_threadpool(reads.user_sessions, request.path_params["user_id"], caller)
     return JSONResponse(found.model_dump(mode="json"))
 
 
 async def get_record(request: Request) -> JSONResponse:
-    try:
-        record_id = _RECORD_ID.validate_python(request.path_params["record_id"])
-    except ValidationError as exc:
-        raise rejected_from_validation(exc, "record_id") from None
-    found = await run_in_threadpool(request.app.state.services.reads.record, record_id)
+    caller = caller_id(request)
+    record_id = record_id_param(request)
+    found = await run_in_threadpool(request.app.state.services.reads.record, record_id, caller)
     return JSONResponse(found.model_dump(mode="json"))
 
 
@@ -48,23 +60,28 @@ operations = [
     Operation(
         "/session_manager/sessions/{session_id}",
         "GET",
-        "A session as projected from its log, with its captures",
+        "One of the caller's sessions as projected from its log, with its captures",
         {200: SessionDetail},
         path_params=("session_id",),
+        header_params=(CALLER_PARAMETER,),
+        error_statuses=READ_ERRORS,
     ),
     Operation(
         "/session_manager/users/{user_id}/sessions",
         "GET",
-        "A user's sessions, oldest first, each with its captures (T, D, hash, quality)",
+        "The caller's own sessions (user_id must be the caller), oldest first, with captures",
         {200: UserSessions},
         path_params=("user_id",),
-        error_statuses=(400,),
+        header_params=(CALLER_PARAMETER,),
+        error_statuses=READ_ERRORS,
     ),
     Operation(
         "/records/{record_id}",
         "GET",
-        "Where a record_id was logged (log, offset, position) and its feature file, if any",
+        "Where one of the caller's record_ids was logged (log, offset, position) and its feature file",
         {200: RecordLocation},
         path_params=("record_id",),
+        header_params=(CALLER_PARAMETER,),
+        error_statuses=READ_ERRORS,
     ),
 ]

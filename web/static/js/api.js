@@ -3,6 +3,9 @@
 
 export const SCHEMA_VERSION = "1.0.1";
 export const DEMO_USER = "demo_user";
+// The read API answers each caller with their own data only; the caller names itself in this header
+// (a claimed identity, not authentication: see docs/projection.md).
+export const CALLER_HEADER = "X-A3CP-User-Id";
 
 /** The user the demo acts for: `?user_id=` in the address, else "demo_user". */
 export function demoUserId() {
@@ -39,12 +42,12 @@ export function describeErrorBody(status, body) {
 export class ApiError extends Error {}
 
 /** Send one JSON request; resolve with the parsed body, or throw ApiError with a readable message. */
-export async function requestJson(method, path, payload) {
+export async function requestJson(method, path, payload, extraHeaders = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers: payload === undefined ? {} : { "Content-Type": "application/json" },
+      headers: { ...(payload === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
       body: payload === undefined ? undefined : JSON.stringify(payload),
     });
   } catch {
@@ -64,6 +67,11 @@ export async function requestJson(method, path, payload) {
     throw new ApiError(`The server answered HTTP ${response.status} without a JSON body.`);
   }
   return body;
+}
+
+/** GET from the read API as `userId` (who sees only their own sessions and records). */
+export function readAs(userId, path) {
+  return requestJson("GET", path, undefined, { [CALLER_HEADER]: userId });
 }
 
 /** sessions.start exactly as upstream's demo client sends it. */

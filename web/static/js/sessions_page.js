@@ -1,5 +1,5 @@
 // /demo/sessions: a user's sessions and captures from the projection, each with a verify badge.
-import { ApiError, demoUserId, requestJson } from "./api.js";
+import { ApiError, demoUserId, readAs } from "./api.js";
 import { describeQuality } from "./quality.js";
 import { StatusView } from "./status.js";
 
@@ -26,9 +26,9 @@ function row(cells, header = false) {
   return tr;
 }
 
-async function badge(recordId) {
+async function badge(userId, recordId) {
   try {
-    const body = await requestJson("GET", `/records/${encodeURIComponent(recordId)}/verify`);
+    const body = await readAs(userId, `/records/${encodeURIComponent(recordId)}/verify`);
     if (body.ok) return el("span", "verified", "badge badge-ok");
     const span = el("span", "failed", "badge badge-fail");
     const reasons = (body.problems || []).join("; ");
@@ -38,7 +38,7 @@ async function badge(recordId) {
   }
 }
 
-async function captureTable(session) {
+async function captureTable(userId, session) {
   const captures = session.captures || [];
   if (captures.length === 0) return el("p", "No captures in this session.");
   const table = el("table");
@@ -51,7 +51,7 @@ async function captureTable(session) {
     const quality = el("ul");
     quality.append(...describeQuality(capture.quality).map((line) => el("li", line)));
     const check = el("span");
-    const verdict = await badge(capture.record_id);
+    const verdict = await badge(userId, capture.record_id);
     check.append(...[verdict].flat());
     body.append(row([el("span", capture.record_id, "mono"), capture.annotation_intent || "", String(T ?? ""),
       String(D ?? ""), el("span", hash || "", "mono"), quality, check]));
@@ -66,7 +66,7 @@ async function load(userId) {
   view.say(`Loading the sessions of ${userId}…`);
   let sessions;
   try {
-    const body = await requestJson("GET", `/session_manager/users/${encodeURIComponent(userId)}/sessions`);
+    const body = await readAs(userId, `/session_manager/users/${encodeURIComponent(userId)}/sessions`);
     sessions = body.sessions || [];
   } catch (err) {
     view.error(err instanceof ApiError ? err.message : String(err));
@@ -78,7 +78,7 @@ async function load(userId) {
     section.append(el("h2", `Session ${session.session_id}`));
     const facts = el("p", `Status ${session.status}; started ${session.start_time}` +
       (session.end_time ? `; ended ${session.end_time}` : ""));
-    section.append(facts, await captureTable(session));
+    section.append(facts, await captureTable(userId, session));
     container.append(section);
   }
   const count = sessions.reduce((n, s) => n + (s.captures || []).length, 0);

@@ -1,0 +1,82 @@
+"""The SQLite projection file seen from outside SQLite: where it is, whether it is still the file the
+engine opened, whether it holds a usable projection, a cross-process lock, and removing it to rebuild.
+
+Everything here is about derived data only (the projection); the session logs are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+FileIdentity = tuple[int, int]
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def database_path(engine: Engine) -> Path | None:
+    """The file of a file-backed SQLite engine; None for PostgreSQL or an in-memory database."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database).resolve()
+
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """(device, inode) of `path` if it exists and starts with the SQLite header, else None.
+
+    One open, one fstat and one 16-byte read: cheap enough to run before every read. A deleted or
+    replaced file has another inode (an open connection would keep using the unlinked one); a file
+    overwritten in place or truncated has no header.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        header = os.pread(fd, len(SQLITE_HEADER), 0)
+    except OSError:  # a directory in its place, an I/O error
+        return None
+    finally:
+        os.close(fd)
+    return (info.st_dev, info.st_ino) if header == SQLITE_HEADER else None
+
+
+def is_usable(path: Path, tables: tuple[str, ...]) -> bool:
+    """True when `path` is an intact SQLite database holding `tables` (read only; O(size), so only
+    run on the recovery path)."""
+    if file_identity(path) is None:
+        return False
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            if conn.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                return False
+            for table in tables:
+                conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchall()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def remove(path: Path) -> None:
+    """Delete the database file and its WAL, shm and rollback journal (if present)."""
+    for suffix in ("", *_COMPANIONS):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive flock on `<path>.lock`, so that processes sharing the file recover it one at a time."""
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
