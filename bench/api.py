@@ -1,0 +1,95 @@
+"""API: sessions.start + sessions.end requests/s and latency percentiles against a real `a3cp serve`
+(fdatasync on, SQLite projection), driven by a load generator in a second process on loopback:
+CONCURRENCY clients, each starting a session and ending it, over and over."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import statistics
+import tempfile
+import time
+import uuid
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import httpx
+
+from a3cp.schemas import utc_now
+from bench.server import served
+
+CONCURRENCY = 8
+START = "/session_manager/sessions.start"
+END = "/session_manager/sessions.end"
+
+
+def _envelope(user_id: str, **fields: str) -> dict[str, str]:
+    return {
+        "schema_version": "1.0.1",
+        "record_id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "timestamp": utc_now(),
+        "performer_id": "carer-1",
+        **fields,
+    }
+
+
+async def _client(http: httpx.AsyncClient, index: int, pairs: int, latencies: list[float]) -> None:
+    user_id = f"load-user-{index}"
+    for _ in range(pairs):
+        began = time.perf_counter()
+        started = await http.post(START, json=_envelope(user_id))
+        latencies.append(time.perf_counter() - began)
+        assert started.status_code == 201, started.text
+        began = time.perf_counter()
+        ended = await http.post(END, json=_envelope(user_id, session_id=started.json()["session_id"]))
+        latencies.append(time.perf_counter() - began)
+        assert ended.status_code == 200, ended.text
+
+
+async def _load(url: str, pairs_per_client: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+        began = time.perf_counter()
+        await asyncio.gather(*(_client(http, i, pairs_per_client, latencies) for i in range(CONCURRENCY)))
+        return time.perf_counter() - began, latencies
+
+
+def _generator(url: str, pairs_per_client: int, results: Connection) -> None:
+    results.send(asyncio.run(_load(url, pairs_per_client)))
+
+
+def run(pairs_per_client: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
+        asyncio.run(_load(server.url, 2))  # warm-up: connections, first migration check, imports
+        receiving, sending = multiprocessing.Pipe(duplex=False)
+        generator = multiprocessing.get_context("spawn").Process(
+            target=_generator, args=(server.url, pairs_per_client, sending)
+        )
+        generator.start()
+        seconds, latencies = receiving.recv()
+        generator.join()
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[min(len(latencies) - 1, round(0.99 * len(latencies)))] * 1000,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    args = parser.parse_args(argv)
+    r = run(5 if args.quick else 250)
+    print(
+        f"sessions.start + sessions.end, {CONCURRENCY} concurrent clients, {r['requests']:,} requests: "
+        f"{r['rps']:,.0f} requests/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Capture latency and server memory, against a real `a3cp serve` on loopback, 480p frames of the
+real-person fixture at 15 fps:
+
+- HTTP (`POST /camera_feed_worker/captures`, multipart streamed as fast as the server takes it):
+  seconds from the last frame written to the socket to the 201;
+- WebSocket (`/camera_feed_worker/capture`, frames paced in real time, as a webcam sends them):
+  seconds from `capture.close` to `capture.result`;
+- for 10 s and 120 s captures; during each, the server's peak RSS minus its idle RSS (models loaded
+  by a warm-up capture first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from websockets.sync.client import connect
+
+from a3cp.schemas import format_timestamp, utc_now
+from bench.frames import FPS, HEIGHT, WIDTH, jpeg_frames
+from bench.server import Server, served
+
+USER = "bench-user"
+BOUNDARY = "a3cp-bench-boundary"
+JPEG_TYPE = "Content-Type: image/jpeg"
+
+
+def _envelope(**fields: Any) -> dict[str, Any]:
+    return {
+        "schema_version": "1.0.1",
+        "record_id": str(uuid.uuid4()),
+        "user_id": USER,
+        "timestamp": utc_now(),
+        "performer_id": "carer-1",
+        **fields,
+    }
+
+
+def start_session(server: Server) -> str:
+    response = httpx.post(f"{server.url}/session_manager/sessions.start", json=_envelope(), timeout=60)
+    response.raise_for_status()
+    return str(response.json()["session_id"])
+
+
+def _multipart(meta: dict[str, Any], jpegs: list[bytes], marks: dict[str, float]) -> Iterator[bytes]:
+    def part(headers: str, payload: bytes) -> bytes:
+        return f"--{BOUNDARY}\r\n{headers}\r\n\r\n".encode() + payload + b"\r\n"
+
+    yield part(
+        'Content-Disposition: form-data; name="meta"\r\nContent-Type: application/json',
+        json.dumps(meta).encode(),
+    )
+    for index, jpeg in enumerate(jpegs):
+        yield part(
+            f'Content-Disposition: form-data; name="frame"; filename="{index}.jpg"\r\n{JPEG_TYPE}',
+            jpeg,
+        )
+    marks["last_frame_sent"] = time.perf_counter()  # the generator resumes once the frame is written
+    yield f"--{BOUNDARY}--\r\n".encode()
+
+
+def http_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
+    start = datetime.now(UTC) - timedelta(seconds=len(jpegs) / FPS)
+    meta = _envelope(
+        session_id=session_id,
+        timestamp_start=format_timestamp(start),
+        timestamp_end=format_timestamp(start + timedelta(seconds=len(jpegs) / FPS)),
+        fps=FPS,
+        width=WIDTH,
+        height=HEIGHT,
+        frame_count=len(jpegs),
+    )
+    marks: dict[str, float] = {}
+    response = httpx.post(
+        f"{server.url}/camera_feed_worker/captures",
+        content=_multipart(meta, jpegs, marks),
+        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+        timeout=600,
+    )
+    latency = time.perf_counter() - marks["last_frame_sent"]
+    assert response.status_code == 201, response.text
+    assert response.json()["T"] == len(jpegs)
+    return latency
+
+
+def ws_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
+    capture_id = str(uuid.uuid4())
+    start = datetime.now(UTC)
+
+    def message(event: str, **fields: Any) -> str:
+        envelope = _envelope(session_id=session_id, event=event, capture_id=capture_id, source="browser")
+        return json.dumps({**envelope, **fields})
+
+    url = server.url.replace("http://", "ws://") + "/camera_feed_worker/capture"
+    with connect(url, max_size=2**20) as ws:
+        ws.send(
+            message(
+                "capture.open",
+                timestamp_start=format_timestamp(start),
+                fps_target=FPS,
+                width=WIDTH,
+                height=HEIGHT,
+                encoding="jpeg",
+            )
+        )
+        began = time.monotonic()
+        for seq, jpeg in enumerate(jpegs, start=1):
+            time.sleep(max(0.0, began + (seq - 1) / FPS - time.monotonic()))  # a webcam's pace
+            frame_time = format_timestamp(start + timedelta(seconds=(seq - 1) / FPS))
+            ws.send(message("capture.frame_meta", seq=seq, timestamp_frame=frame_time, byte_length=len(jpeg)))
+            ws.send(jpeg)
+        time.sleep(max(0.0, began + len(jpegs) / FPS - time.monotonic()))
+        ws.send(
+            message(
+                "capture.close", timestamp_end=format_timestamp(start + timedelta(seconds=len(jpegs) / FPS))
+            )
+        )
+        closed = time.perf_counter()
+        result = json.loads(ws.recv(timeout=600))
+        latency = time.perf_counter() - closed
+    assert result["event"] == "capture.result", result
+    assert result["T"] == len(jpegs)
+    return latency
+
+
+def measure(server: Server, capture: Any, session_id: str, jpegs: list[bytes]) -> tuple[float, float]:
+    """(latency s, peak RSS during the capture minus RSS just before it, MiB)."""
+    idle = server.rss_mib()
+    server.reset_peak()
+    latency = capture(server, session_id, jpegs)
+    return latency, server.peak_mib() - idle
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    args = parser.parse_args(argv)
+    lengths = (2, 3) if args.quick else (10, 120)
+    frames = jpeg_frames(lengths[-1] * FPS)
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
+        session_id = start_session(server)
+        http_capture(server, session_id, frames[: 2 * FPS])  # warm-up: imports, models, first capture
+        print(f"server idle RSS after a warm-up capture: {server.rss_mib():.0f} MiB")
+        for transport, capture in (("HTTP", http_capture), ("WebSocket", ws_capture)):
+            for seconds in lengths:
+                latency, growth = measure(server, capture, session_id, frames[: seconds * FPS])
+                print(
+                    f"{transport} {seconds} s capture ({seconds * FPS} frames {WIDTH}x{HEIGHT}): "
+                    f"result {latency:.2f} s after the last frame; peak RSS +{growth:.0f} MiB over idle"
+                )
+    print("goals: WebSocket result <= 1 s after capture.close even at 120 s; peak RSS growth <= 300 MiB")
+
+
+if __name__ == "__main__":
+    main()

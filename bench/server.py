@@ -1,0 +1,48 @@
+"""A real `a3cp serve` process for the benchmarks (the deployment tests' ServerProcess: temporary
+roots, free loopback port, health wait) and its memory, read from /proc: current RSS and the peak
+since the last reset."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.deployment.processes import ServerProcess, free_port
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def _status_kib(self, key: str) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+        raise KeyError(key)
+
+    def rss_mib(self) -> float:
+        return self._status_kib("VmRSS") / 1024
+
+    def reset_peak(self) -> None:
+        """Start a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM to the RSS)."""
+        Path(f"/proc/{self.pid}/clear_refs").write_text("5")
+
+    def peak_mib(self) -> float:
+        return self._status_kib("VmHWM") / 1024
+
+
+@contextmanager
+def served(root: Path) -> Iterator[Server]:
+    """`a3cp serve` (role all, fdatasync on, SQLite projection) on data under `root`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("A3CP_")}
+    env.update(DATA_ROOT=str(root / "data"), LOG_ROOT=str(root / "logs"))
+    process = ServerProcess("all", free_port(), env, root / "server.log").start()
+    try:
+        assert process.process is not None
+        yield Server(process.url, process.process.pid)
+    finally:
+        process.stop()
