@@ -7,10 +7,13 @@ fsynced. `np.savez` is deterministic, so the same arrays give byte-identical fil
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,6 +91,22 @@ def write_artifact(directory: Path, record_id: str, payload: bytes) -> Artifact:
         temp.unlink(missing_ok=True)
     _fsync_dir(directory)
     return Artifact(path=final, digest=digest, created=created)
+
+
+@contextmanager
+def recording_lock(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a features directory while one capture goes from file to event.
+
+    Racing captures with the same record_id (other threads or processes) take turns: without it, a racer
+    that created the file but lost the event append would delete the file the winner's event points to.
+    The lock is an flock on the directory itself (no lock file); the kernel drops it if the holder dies.
+    """
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def remove_artifact(artifact: Artifact) -> None:

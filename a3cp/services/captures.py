@@ -4,8 +4,10 @@
 record_id unused) before any frame is decoded. A `CaptureHandle` then decodes and tracks frames as
 they arrive and, on `finish`, writes the feature file and appends the single `capture.features`
 event under optimistic concurrency (so a capture never lands after the session's end, and a
-record_id is recorded once). Any failure leaves no file and no event. `AsyncCapture` runs a handle
-in its own worker thread behind a small bounded queue, for the HTTP and WebSocket transports alike.
+record_id is recorded once), holding the features directory's lock so that racers with the same
+record_id take turns and a loser never removes the winner's file. Any failure leaves no file and
+no event. `AsyncCapture` runs a handle in its own worker thread behind a small bounded queue, for the
+HTTP and WebSocket transports alike.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 
 import a3cp
-from a3cp.capture.artifact import Artifact, encode_npz, remove_artifact, write_artifact
+from a3cp.capture.artifact import Artifact, encode_npz, recording_lock, remove_artifact, write_artifact
 from a3cp.capture.frames import decode_frame
 from a3cp.config import Settings, session_features_dir
 from a3cp.domain.capture import (
@@ -91,20 +93,22 @@ class CaptureHandle:
     def _record(self, features: np.ndarray, timestamps: np.ndarray, timestamp_end: str) -> CaptureCreated:
         spec = self.spec
         directory = session_features_dir(self._settings, spec.user_id, spec.session_id, create=True)
-        artifact = write_artifact(directory, spec.record_id, encode_npz(features, timestamps))
-        reference = self._reference(artifact, features.shape[0])
+        payload = encode_npz(features, timestamps)
         quality = detection_fractions(features)
+        with recording_lock(directory):  # a racer with the same record_id waits, then gets its 409
+            artifact = write_artifact(directory, spec.record_id, payload)
+            reference = self._reference(artifact, features.shape[0])
 
-        def decide(state: SessionState) -> tuple[dict[str, Any], bool]:
-            require_active(state)
-            _check_unused(state, spec.record_id)
-            return feature_event(spec, timestamp_end, reference, quality, utc_now()), True
+            def decide(state: SessionState) -> tuple[dict[str, Any], bool]:
+                require_active(state)
+                _check_unused(state, spec.record_id)
+                return feature_event(spec, timestamp_end, reference, quality, utc_now()), True
 
-        try:
-            self._session_log.decide_and_append(spec.user_id, spec.session_id, decide)
-        except BaseException:
-            remove_artifact(artifact)
-            raise
+            try:
+                self._session_log.decide_and_append(spec.user_id, spec.session_id, decide)
+            except BaseException:
+                remove_artifact(artifact)
+                raise
         return CaptureCreated(
             record_id=spec.record_id,
             capture_id=spec.capture_id or spec.record_id,

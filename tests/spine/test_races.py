@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from invariants import end_body, start_body
 
@@ -13,10 +10,10 @@ from a3cp.config import Settings, session_log_path
 from a3cp.domain.errors import SessionAlreadyClosed
 from a3cp.schemas import SessionManagerEndInput, SessionManagerStartInput
 from eventstore import read_log
+from tests.fixtures.races import race_in_processes
 from web.services import Services
 
 RACERS = 6
-FORK = multiprocessing.get_context("fork")
 
 
 def end_once(settings: Settings, body: dict, barrier) -> str:
@@ -36,25 +33,6 @@ def start_once(settings: Settings, body: dict, barrier) -> dict:
     request = SessionManagerStartInput.model_validate(body)
     barrier.wait()
     return sessions.start(request).model_dump()
-
-
-def _report(racer: Callable[..., Any], results, *args: Any) -> None:
-    results.put(racer(*args))
-
-
-def race_in_processes(racer: Callable[..., Any], settings: Settings, bodies: list[dict]) -> list[Any]:
-    """Run `racer(settings, body, barrier)` in one forked process per body; their results."""
-    barrier, results = FORK.Barrier(len(bodies)), FORK.Queue()
-    processes = [
-        FORK.Process(target=_report, args=(racer, results, settings, body, barrier)) for body in bodies
-    ]
-    for process in processes:
-        process.start()
-    outcomes = [results.get(timeout=60) for _ in processes]
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
-    return outcomes
 
 
 def start_session(settings: Settings) -> str:

@@ -1,0 +1,108 @@
+"""Racing captures with the same record_id: exactly one feature file and one event, from processes.
+
+Each round, RACERS forked processes (each with its own service stack, as separate workers would
+have) open the same small capture (same record_id, same session), track its frames with the real
+Holistic tracker, then meet at a barrier and all finish at once, so the feature-file write and the
+event append race. Exactly one must be recorded; every other racer gets a clear 409 on record_id;
+there is one `<record_id>.npz`, no temp file left, one `capture.features` event, and `a3cp verify`
+passes afterwards. Captures are 3 frames of 160x160 over 2 s to keep Holistic cheap.
+
+Before `recording_lock`, a racer that created the file but lost the append deleted the winner's file
+in about one round of three or four; ROUNDS makes a regression all but certain to show.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from a3cp.config import Settings, session_features_dir
+from a3cp.domain.errors import DomainError
+from a3cp.schemas import CaptureMeta, SessionManagerStartInput
+from tests.capture.conftest import capture_meta, feature_events
+from tests.fixtures.person import person_frames
+from tests.fixtures.races import race_in_processes
+from tests.spine.invariants import start_body
+from web.services import Services
+
+RACERS = 4
+ROUNDS = 12  # without the recording lock, 7 of 25 and 5 of 12 rounds lost the winner's file
+FRAMES = 3  # a 2 s capture (the shortest allowed) at 5 fps may hold fewer frames than 11
+SIZE = 160
+
+
+def capture_once(settings: Settings, job: dict[str, Any], barrier: Any) -> str:
+    """One racer: open and track the capture, then finish it at the barrier; "created" or the error."""
+    captures = Services.build(settings).captures
+    try:
+        handle = captures.open(CaptureMeta.model_validate(job["meta"]))
+        for frame in job["frames"]:
+            handle.add_frame(frame)
+    finally:
+        barrier.wait()
+    try:
+        handle.finish()
+    except DomainError as exc:
+        return f"{exc.status_code} {exc.code} {exc.field}"
+    return "created"
+
+
+def start_session(settings: Settings) -> str:
+    request = SessionManagerStartInput.model_validate(start_body())
+    return Services.build(settings).sessions.start(request).session_id
+
+
+def round_meta(session_id: str) -> dict[str, Any]:
+    return capture_meta(
+        session_id,
+        frames=FRAMES,
+        record_id=str(uuid.uuid4()),
+        fps=5,
+        width=SIZE,
+        height=SIZE,
+        timestamp_end="2026-11-24T10:00:03.000Z",
+    )
+
+
+def a3cp_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DATA_ROOT": str(settings.data_root),
+        "LOG_ROOT": str(settings.log_root),
+        "A3CP_DB_URL": settings.db_url,
+    }
+    command = [str(Path(sys.executable).with_name("a3cp")), "verify"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_racing_same_capture_records_once(settings: Settings, reliability_report: Any) -> None:
+    session_id = start_session(settings)
+    frames = person_frames(FRAMES, SIZE, SIZE)
+    features = session_features_dir(settings, "elias01", session_id)
+    outcomes: list[str] = []
+    for _ in range(ROUNDS):
+        meta = round_meta(session_id)
+        job = {"meta": meta, "frames": frames}
+        results = race_in_processes(capture_once, settings, [job] * RACERS, timeout=120)
+        assert sorted(results) == ["409 record_id_conflict record_id"] * (RACERS - 1) + ["created"], results
+        outcomes += results
+        events = [e for e in feature_events(settings) if e["record_id"] == meta["record_id"]]
+        assert len(events) == 1, events
+        assert sorted(p.name for p in features.iterdir() if meta["record_id"] in p.name) == [
+            f"{meta['record_id']}.npz"
+        ]
+    assert len(feature_events(settings)) == ROUNDS
+    assert sorted(p.suffix for p in features.iterdir()) == [".npz"] * ROUNDS  # no temp file left
+    verified = a3cp_verify(settings)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    reliability_report.add(
+        f"{RACERS} processes finish the same capture (same record_id, same session) at once, "
+        f"{ROUNDS} rounds, real Holistic",
+        len(outcomes),
+        f"each round: one 201, {RACERS - 1}× 409 on record_id; one .npz and one capture.features event "
+        "per record_id, no temp file; `a3cp verify` passes",
+    )
