@@ -9,16 +9,19 @@ up at once: each new line is applied exactly once.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
 from a3cp.config import Settings, iter_session_logs
@@ -33,6 +36,8 @@ from projections.models import Base, LogCheckpoint, RecordRow, SessionRow
 logger = logging.getLogger("a3cp.projection")
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 T = TypeVar("T")
+REBUILD_BATCH_EVENTS = 50_000
+REBUILD_SQLITE_CACHE_KIB = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,7 +106,9 @@ class Projection:
             ).one()
             read = read_log_from(path, offset)
             if read.end_offset != offset:
-                self._apply(conn, name, position, read)
+                batch = _Batch()
+                batch.add(conn, name, position, read)
+                self._flush(conn, batch)
         return CatchUp(files=1, events=len(read.events), torn=len(read.torn))
 
     def after_append(self, path: Path) -> None:
@@ -112,35 +119,30 @@ class Projection:
         except (SQLAlchemyError, ProjectionUnavailable) as exc:
             logger.warning("projection catch-up of %s skipped (%s); the next read retries it", path, exc)
 
-    def _apply(self, conn: Connection, name: str, position: int, read: LogRead) -> None:
-        records: list[Row] = []
-        sessions: dict[str, Row | None] = {}
-        for index, (event, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
-            if not is_envelope(event):
-                continue
-            records.append(record_row(event, LogPlace(name, offset, position + index)))
-            session_id = event["session_id"]
-            if session_id not in sessions:
-                sessions[session_id] = self._session_row(conn, session_id)
-            sessions[session_id] = fold_session(sessions[session_id], event)
-        if records:
+    def _flush(self, conn: Connection, batch: _Batch) -> None:
+        """Write a batch: new records (a record_id seen before is kept), session rows, checkpoints."""
+        if batch.records:
             insert_new = self._insert(RecordRow).on_conflict_do_nothing(index_elements=["record_id"])
-            conn.execute(insert_new, records)
-        for row in sessions.values():
-            if row is not None:
-                upsert = self._insert(SessionRow).values(row)
-                conn.execute(upsert.on_conflict_do_update(index_elements=["session_id"], set_=row))
-        conn.execute(
-            LogCheckpoint.__table__.update()
-            .where(LogCheckpoint.path == name)
-            .values(offset=read.end_offset, position=position + len(read.events))
-        )
+            conn.execute(insert_new, batch.records)
+        sessions = [row for row in batch.sessions.values() if row is not None]
+        if sessions:
+            conn.execute(self._upsert(SessionRow, "session_id"), sessions)
+        conn.execute(self._upsert(LogCheckpoint, "path"), batch.checkpoints)
 
-    @staticmethod
-    def _session_row(conn: Connection, session_id: str) -> Row | None:
-        found = conn.execute(select(SessionRow.__table__).where(SessionRow.session_id == session_id))
-        row = found.mappings().one_or_none()
-        return dict(row) if row is not None else None
+    def _commit(self, conn: Connection, batch: _Batch) -> _Batch:
+        """Write `batch` and commit; returns a fresh batch."""
+        if batch.checkpoints:
+            self._flush(conn, batch)
+        conn.commit()
+        return _Batch()
+
+    def _upsert(self, model: type[Base], key: str) -> Executable:
+        """INSERT ... ON CONFLICT (key) DO UPDATE every other column, for executemany."""
+        insert = self._insert(model)
+        columns = [column.name for column in model.__table__.columns if column.name != key]
+        return insert.on_conflict_do_update(
+            index_elements=[key], set_={name: insert.excluded[name] for name in columns}
+        )
 
     def catch_up(self, logs: Iterable[Path] | None = None) -> CatchUp:
         """Apply new lines of every log (default: all under LOG_ROOT) that grew past its checkpoint."""
@@ -156,14 +158,90 @@ class Projection:
         return total
 
     def rebuild(self, progress: bool = False) -> RebuildSummary:
-        """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte."""
+        """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte.
+
+        Nobody else may write the projection meanwhile (the schema was just dropped); a rebuild that
+        fails part-way is simply run again. What made it fast (see docs/benchmarks.md): logs applied
+        in batches of about REBUILD_BATCH_EVENTS events, one transaction each; the record index's
+        secondary indexes built once at the end; a larger SQLite page cache for the random-order
+        record_id inserts; the cyclic garbage collector paused while batches of rows are alive.
+        """
         began = time.monotonic()
         migrate.drop(self.engine)
         self.upgrade()
         total = CatchUp()
-        for path in tqdm(iter_session_logs(self.settings), unit="log", disable=not progress):
-            total += self.catch_up_file(path)
+        batch = _Batch()
+        deferred = RecordRow.__table__.indexes
+        with self.engine.connect().execution_options(**WRITE) as conn, _bulk_load(conn), _gc_paused():
+            for index in deferred:
+                index.drop(conn)
+            for path in tqdm(iter_session_logs(self.settings), unit="log", disable=not progress):
+                read = read_log_from(path, 0)
+                batch.add(conn, self.relative(path), 0, read)
+                total += CatchUp(files=1, events=len(read.events), torn=len(read.torn))
+                if len(batch.records) >= REBUILD_BATCH_EVENTS:
+                    batch = self._commit(conn, batch)
+            self._commit(conn, batch)
+            for index in deferred:
+                index.create(conn)
+            conn.commit()
         return RebuildSummary(total, time.monotonic() - began)
+
+
+@contextmanager
+def _bulk_load(conn: Connection) -> Iterator[None]:
+    """SQLite: a page cache big enough for the record_id B-tree during a rebuild, then the default."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{REBUILD_SQLITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql("PRAGMA cache_size=-2000")
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (tens of thousands of live row dicts made it rescan them
+    over and over); event rows hold no reference cycles, so nothing is leaked meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@dataclass
+class _Batch:
+    """What some new log lines add to the projection: record rows, the touched sessions' rows (folded
+    from their stored state), and the logs' new checkpoints."""
+
+    records: list[Row] = field(default_factory=list)
+    sessions: dict[str, Row | None] = field(default_factory=dict)
+    checkpoints: list[Row] = field(default_factory=list)
+
+    def add(self, conn: Connection, name: str, position: int, read: LogRead) -> None:
+        for index, (event, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
+            if not is_envelope(event):
+                continue
+            self.records.append(record_row(event, LogPlace(name, offset, position + index)))
+            session_id = event["session_id"]
+            if session_id not in self.sessions:
+                self.sessions[session_id] = _stored_session(conn, session_id)
+            self.sessions[session_id] = fold_session(self.sessions[session_id], event)
+        new_position = position + len(read.events)
+        self.checkpoints.append({"path": name, "offset": read.end_offset, "position": new_position})
+
+
+_SESSION_BY_ID = select(SessionRow.__table__).where(SessionRow.session_id == bindparam("session_id"))
+
+
+def _stored_session(conn: Connection, session_id: str) -> Row | None:
+    row = conn.execute(_SESSION_BY_ID, {"session_id": session_id}).mappings().one_or_none()
+    return dict(row) if row is not None else None
 
 
 def _size(path: Path) -> int:
