@@ -23,6 +23,8 @@ class Operation:
     request_model: type[BaseModel] | None = None
     request_content_type: str = "application/json"
     request_schema: dict[str, Any] | None = None
+    # Multipart parts sent as JSON objects, each described by its model.
+    json_parts: tuple[tuple[str, type[BaseModel]], ...] = ()
     path_params: tuple[str, ...] = ()
     header_params: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects with "in": "header"
     error_statuses: tuple[int, ...] = field(default=(400, 404))
@@ -39,6 +41,7 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
         models.update(op.responses.values())
         if op.request_model is not None:
             models.add(op.request_model)
+        models.update(model for _, model in op.json_parts)
     ordered = sorted(models, key=lambda m: m.__name__)
     keyed, defs = models_json_schema(
         [(m, "validation") for m in ordered], ref_template="#/components/schemas/{model}"
@@ -61,6 +64,10 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
         entry: dict[str, Any] = {"summary": op.summary, "responses": responses}
         body_schema = refs[op.request_model] if op.request_model is not None else op.request_schema
         if body_schema is not None:
+            if op.json_parts:  # first, in order; an object part's default encoding is application/json
+                properties = {name: refs[model] for name, model in op.json_parts}
+                properties.update(body_schema.get("properties", {}))
+                body_schema = {**body_schema, "properties": properties}
             entry["requestBody"] = {
                 "required": True,
                 "content": {op.request_content_type: {"schema": body_schema}},

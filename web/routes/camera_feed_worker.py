@@ -79,11 +79,10 @@ operations = [
         request_schema={
             "type": "object",
             "required": ["meta", "frame"],
-            "properties": {
-                "meta": {"type": "string", "description": "CaptureMeta as JSON"},
-                "frame": {"type": "array", "items": {"type": "string", "format": "binary"}},
-            },
+            "additionalProperties": False,  # any other part is refused
+            "properties": {"frame": {"type": "array", "items": {"type": "string", "format": "binary"}}},
         },
+        json_parts=(("meta", CaptureMeta),),
         error_statuses=(400, 404, 409, 413, 415),
     )
 ]
