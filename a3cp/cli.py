@@ -23,7 +23,10 @@ def _rebuild(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     settings.ensure_roots()
-    print(Projection(settings).rebuild(progress=not args.quiet).line())
+    projection = Projection(settings)
+    with projection.guard.exclusive():  # serving processes wait instead of rebuilding the file too
+        summary = projection.rebuild(progress=not args.quiet)
+    print(summary.line())
     return 0
 
 

@@ -128,10 +128,21 @@ class LossGuard:
             self._recover()
         raise ProjectionUnavailable("the read model could not be rebuilt; retry later", None)
 
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """No other thread of this process uses the projection and no other process recovers it.
+        `a3cp rebuild` holds this too, so a server never removes a file while it is being rebuilt."""
+        with self._gate.exclusive():
+            if self.path is None:
+                yield
+                return
+            with sqlite_file.locked(self.path):
+                yield
+
     def _recover(self) -> None:
         assert self.path is not None
         try:
-            with self._gate.exclusive(), sqlite_file.locked(self.path):
+            with self.exclusive():
                 self._reopen()
                 if sqlite_file.is_usable(self.path, self.tables):
                     self.adopt()  # not damaged after all, or already rebuilt by another process
