@@ -7,8 +7,13 @@ name the offending field). A wrapping ASGI app counts the requests that really r
 for the report. Afterwards every session log the fuzzing produced must read back whole (no torn line)
 with well-formed envelopes, and `verify` must find nothing wrong.
 
+The capture upload gets AIMED_EXAMPLES more positive cases whose meta is pointed at a live session
+with a valid time window, so drawn frame parts reach the guardrails and the frame decoder rather than
+stopping at "no such session".
+
 Example counts (derandomized, no example database): POSITIVE_EXAMPLES + NEGATIVE_EXAMPLES per
-operation (700 requests in all), sized so the whole file stays around 20 s on 2 cores.
+operation (100 requests each, plus the aimed capture cases), sized so the file stays around 20 s on
+2 cores.
 """
 
 from __future__ import annotations
@@ -16,23 +21,29 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
+from hypothesis.strategies import SearchStrategy
 from schemathesis import GenerationMode
+from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a3cp.config import Settings, iter_session_logs
 from a3cp.services.verify import verify
 from eventstore import read_log
+from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
 from tests.spine.invariants import assert_event_invariants
 from web.app import ROUTE_MODULES, create_app
 
 POSITIVE_EXAMPLES = 40
 NEGATIVE_EXAMPLES = 60
+AIMED_EXAMPLES = 40  # capture cases pointed at a live session (see `aimed_at`)
+AIMED_FIELDS = ("session_id", "user_id", "timestamp", "timestamp_start", "timestamp_end", "fps")
 OPERATIONS = [(op.method, op.path) for module in ROUTE_MODULES for op in module.operations]
 # Python's traceback shapes; an answer may only contain one if the request itself carried it (echoed ids).
 TRACE_MARKERS = (re.compile(r"Traceback \(most recent call"), re.compile(r'File "[^"]*", line [0-9]+'))
@@ -52,20 +63,22 @@ class CountingApp:
         await self.app(scope, receive, send)
 
 
-def assert_clean_answer(status: int, content_type: str, text: str, sent: str) -> None:
-    """No 5xx, no stack trace, and a 4xx is an ErrorResponse naming the field where one applies."""
+def assert_clean_answer(status: int, content_type: str, text: str, sent: str) -> str | None:
+    """No 5xx, no stack trace, and a 4xx is an ErrorResponse naming the field where one applies;
+    returns the 4xx's error code."""
     assert status < 500, f"{status}: {text[:500]}"
     for marker in TRACE_MARKERS:
         leaked = set(marker.findall(text)) - set(marker.findall(sent))
         assert not leaked, f"stack trace in a {status} answer: {text[:500]}"
     if status < 400:
-        return
+        return None
     assert content_type.split(";")[0].strip() == "application/json", (status, content_type, text[:200])
     body = json.loads(text)
     assert isinstance(body, dict) and isinstance(body.get("error"), str) and body.get("message"), body
     assert isinstance(body.get("fields"), list), body
     if status in FIELD_NAMED_STATUSES:
         assert body["fields"] and all(isinstance(f.get("field"), str) and f["field"] for f in body["fields"])
+    return body["error"]
 
 
 def assert_logs_valid(settings: Settings) -> int:
@@ -83,6 +96,22 @@ def assert_logs_valid(settings: Settings) -> int:
     return events
 
 
+def aimed_at(session_id: str) -> Callable[[schemathesis.Case], schemathesis.Case]:
+    """Point a drawn capture's meta at a live session, with a valid 3 s window and a frame_count equal to
+    its frame parts, so the drawn frames get past the session and duration checks to the frame decoder."""
+
+    def aim(case: schemathesis.Case) -> schemathesis.Case:
+        meta = case.body.get("meta") if isinstance(case.body, dict) else None
+        if isinstance(meta, dict):
+            frames = case.body.get("frame")
+            live = capture_meta(session_id)
+            meta.update({key: live[key] for key in AIMED_FIELDS}, frame_timestamps_ms=None)
+            meta["frame_count"] = max(1, len(frames)) if isinstance(frames, list) else 1
+        return case
+
+    return aim
+
+
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_fuzzed_operation_answers_cleanly(
     method: str, path: str, settings: Settings, reliability_report: Any
@@ -91,9 +120,9 @@ def test_fuzzed_operation_answers_cleanly(
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = schema[path][method]
     statuses: Counter[int] = Counter()
-    fetched_schema = app.requests
+    codes: set[str] = set()
 
-    def fuzz(mode: GenerationMode, examples: int) -> None:
+    def fuzz(strategy: SearchStrategy[schemathesis.Case], examples: int) -> None:
         @hypothesis_settings(
             max_examples=examples,
             derandomize=True,
@@ -101,25 +130,37 @@ def test_fuzzed_operation_answers_cleanly(
             deadline=None,
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy(mode))
+        @given(case=strategy)
         def call(case: schemathesis.Case) -> None:
             response = case.call()
             statuses[response.status_code] += 1
             content_type = ",".join(response.headers.get("content-type", []))
             sent = repr((case.path_parameters, case.query, case.headers, case.body))
-            assert_clean_answer(response.status_code, content_type, response.text, sent)
+            code = assert_clean_answer(response.status_code, content_type, response.text, sent)
+            if code is not None:
+                codes.add(code)
 
         call()
 
-    fuzz(GenerationMode.POSITIVE, POSITIVE_EXAMPLES)
-    fuzz(GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)
-    requests = app.requests - fetched_schema
+    aimed = None
+    if path == CAPTURE_PATH:
+        with TestClient(app) as client:
+            aimed = operation.as_strategy(GenerationMode.POSITIVE).map(aimed_at(start_session(client)))
+    baseline = app.requests
+    fuzz(operation.as_strategy(GenerationMode.POSITIVE), POSITIVE_EXAMPLES)
+    fuzz(operation.as_strategy(GenerationMode.NEGATIVE), NEGATIVE_EXAMPLES)
+    if aimed is not None:
+        fuzz(aimed, AIMED_EXAMPLES)
+    requests = app.requests - baseline
     assert requests == sum(statuses.values()) and requests > 0
     events = assert_logs_valid(settings)
     seen = ", ".join(f"{status}×{count}" for status, count in sorted(statuses.items()))
     reliability_report.add(
-        f"schemathesis fuzz of {method} {path} (positive + negative cases from /openapi.json, ASGI)",
+        f"schemathesis fuzz of {method} {path} (positive + negative cases from /openapi.json"
+        + (f", {AIMED_EXAMPLES} more aimed at a live session" if aimed is not None else "")
+        + ", ASGI)",
         requests,
-        f"no 5xx, no stack trace, every 4xx an ErrorResponse JSON body (answers: {seen}); "
+        f"no 5xx, no stack trace, every 4xx an ErrorResponse JSON body (answers: {seen}; "
+        f"error codes: {', '.join(sorted(codes))}); "
         f"{events} recorded events all valid, verify clean",
     )
