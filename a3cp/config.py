@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,6 +112,30 @@ def session_features_dir(settings: Settings, user_id: str, session_id: str, *, c
     if create:
         path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def session_log_sizes(settings: Settings) -> Iterator[tuple[str, int]]:
+    """(path relative to LOG_ROOT, size in bytes) of every session log `iter_session_logs` lists, in
+    no particular order. Uses os.scandir, one stat per log and no Path objects: cheap enough to run
+    before every read of the projection."""
+    users = os.path.join(settings.log_root, "users")
+    try:
+        user_dirs = [entry.name for entry in os.scandir(users) if not entry.name.startswith(".")]
+    except FileNotFoundError:
+        return
+    for user in user_dirs:
+        try:
+            entries = os.scandir(os.path.join(users, user, "sessions"))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        with entries:
+            for entry in entries:
+                if entry.name.endswith(LOG_FILE_SUFFIX) and not entry.name.startswith("."):
+                    try:
+                        size = entry.stat().st_size
+                    except FileNotFoundError:
+                        continue
+                    yield f"users/{user}/sessions/{entry.name}", size
 
 
 def iter_session_logs(settings: Settings) -> list[Path]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
-from a3cp.config import Settings, iter_session_logs
+from a3cp.config import Settings, iter_session_logs, session_log_sizes
 from a3cp.domain.errors import ProjectionUnavailable
 from eventstore import LogRead, read_log_from
 from projections import migrate, sqlite_file
@@ -74,8 +75,18 @@ class Projection:
         self.settings = settings
         self.engine = engine or make_engine(settings.db_url)
         self._insert = _INSERTS[self.engine.dialect.name]
+        self._upsert_sessions = _upsert(self._insert, SessionRow, "session_id")
+        self._upsert_checkpoints = _upsert(self._insert, LogCheckpoint, "path")
+        # log (relative to LOG_ROOT) -> an offset known to be applied: never above its checkpoint
+        self._applied: dict[str, int] = {}
+        self._last_scan = -math.inf
         path = sqlite_file.database_path(self.engine)
-        self.guard = LossGuard(path, tuple(Base.metadata.tables), self.engine.dispose, self.rebuild)
+        self.guard = LossGuard(path, tuple(Base.metadata.tables), self._reopen, self.rebuild)
+
+    def _reopen(self) -> None:
+        """Drop pooled connections and what this process knew was applied (the file was replaced)."""
+        self._applied.clear()
+        self.engine.dispose()
 
     def upgrade(self) -> None:
         """Bring the schema to the newest Alembic revision."""
@@ -109,6 +120,7 @@ class Projection:
                 batch = _Batch()
                 batch.add(conn, name, position, read)
                 self._flush(conn, batch)
+        self._applied[name] = max(read.end_offset, self._applied.get(name, 0))
         return CatchUp(files=1, events=len(read.events), torn=len(read.torn))
 
     def after_append(self, path: Path) -> None:
@@ -126,8 +138,8 @@ class Projection:
             conn.execute(insert_new, batch.records)
         sessions = [row for row in batch.sessions.values() if row is not None]
         if sessions:
-            conn.execute(self._upsert(SessionRow, "session_id"), sessions)
-        conn.execute(self._upsert(LogCheckpoint, "path"), batch.checkpoints)
+            conn.execute(self._upsert_sessions, sessions)
+        conn.execute(self._upsert_checkpoints, batch.checkpoints)
 
     def _commit(self, conn: Connection, batch: _Batch) -> _Batch:
         """Write `batch` and commit; returns a fresh batch."""
@@ -136,25 +148,31 @@ class Projection:
         conn.commit()
         return _Batch()
 
-    def _upsert(self, model: type[Base], key: str) -> Executable:
-        """INSERT ... ON CONFLICT (key) DO UPDATE every other column, for executemany."""
-        insert = self._insert(model)
-        columns = [column.name for column in model.__table__.columns if column.name != key]
-        return insert.on_conflict_do_update(
-            index_elements=[key], set_={name: insert.excluded[name] for name in columns}
+    def catch_up(self, max_age_s: float = 0.0) -> CatchUp:
+        """Apply the new lines of every log under LOG_ROOT that grew past its checkpoint.
+
+        With `max_age_s`, nothing is done when a scan started less than that many seconds ago: for
+        callers that can accept missing, for that long, what other processes appended (this
+        process's own appends are applied at once by `after_append`).
+        """
+        if max_age_s > 0 and time.monotonic() - self._last_scan < max_age_s:
+            return CatchUp()
+        return self.run(self._catch_up)
+
+    def _catch_up(self) -> CatchUp:
+        """Runs before every read, so it must cost little when nothing changed: one directory scan
+        with a size per log, compared with the offsets this process already knows are applied (a
+        lower bound of the checkpoints, loaded once); only logs that grew are opened."""
+        self._last_scan = time.monotonic()
+        if not self._applied:
+            with self.engine.connect() as conn:
+                self._applied.update(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
+        grown = sorted(
+            name for name, size in session_log_sizes(self.settings) if size > self._applied.get(name, -1)
         )
-
-    def catch_up(self, logs: Iterable[Path] | None = None) -> CatchUp:
-        """Apply new lines of every log (default: all under LOG_ROOT) that grew past its checkpoint."""
-        return self.run(lambda: self._catch_up(logs))
-
-    def _catch_up(self, logs: Iterable[Path] | None) -> CatchUp:
-        with self.engine.connect() as conn:
-            applied = dict(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
         total = CatchUp()
-        for path in iter_session_logs(self.settings) if logs is None else logs:
-            if _size(path) > applied.get(self.relative(path), -1):
-                total += self.catch_up_file(path)
+        for name in grown:
+            total += self.catch_up_file(self.settings.log_root / name)
         return total
 
     def rebuild(self, progress: bool = False) -> RebuildSummary:
@@ -167,6 +185,7 @@ class Projection:
         record_id inserts; the cyclic garbage collector paused while batches of rows are alive.
         """
         began = time.monotonic()
+        self._applied.clear()
         migrate.drop(self.engine)
         self.upgrade()
         total = CatchUp()
@@ -186,6 +205,15 @@ class Projection:
                 index.create(conn)
             conn.commit()
         return RebuildSummary(total, time.monotonic() - began)
+
+
+def _upsert(insert: Callable[[type[Base]], Any], model: type[Base], key: str) -> Executable:
+    """INSERT ... ON CONFLICT (key) DO UPDATE every other column, for executemany."""
+    statement = insert(model)
+    columns = [column.name for column in model.__table__.columns if column.name != key]
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={name: statement.excluded[name] for name in columns}
+    )
 
 
 @contextmanager
@@ -242,10 +270,3 @@ _SESSION_BY_ID = select(SessionRow.__table__).where(SessionRow.session_id == bin
 def _stored_session(conn: Connection, session_id: str) -> Row | None:
     row = conn.execute(_SESSION_BY_ID, {"session_id": session_id}).mappings().one_or_none()
     return dict(row) if row is not None else None
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0

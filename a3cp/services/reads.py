@@ -20,6 +20,10 @@ from projections.store import Projection
 
 logger = logging.getLogger("a3cp.projection")
 T = TypeVar("T")
+# The record_id check of every write scans the logs of other processes at most this often: a full
+# scan costs one stat per log, which would make each write O(number of sessions). Appends of this
+# process are in the index at once; the check across processes was never atomic anyway.
+RECORD_CHECK_SCAN_INTERVAL_S = 1.0
 
 
 class ReadService:
@@ -57,10 +61,11 @@ class ReadService:
 
         Writers use this as an extra check; when the projection is unavailable (deleted and not
         rebuildable, database down) they fall back to their own log's checks instead of failing.
+        Other processes' appends are seen within RECORD_CHECK_SCAN_INTERVAL_S.
         """
 
         def work() -> RecordLocation | None:
-            self.projection.catch_up()
+            self.projection.catch_up(max_age_s=RECORD_CHECK_SCAN_INTERVAL_S)
             return queries.record(self.projection.engine, record_id)
 
         try:

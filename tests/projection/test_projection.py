@@ -155,6 +155,28 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
 
 
+def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
+    client: TestClient, settings: Settings
+) -> None:
+    """The write path's record_id check scans other processes' logs at most once per interval;
+    reads always scan. Either way a new line is applied once, and a replaced file forgets the cache."""
+    projection = client.app.state.services.projection
+    session_id = start(client, "ana")
+    path = session_log_path(settings, "ana", session_id)
+    assert projection.catch_up() == CatchUp()
+
+    append_event(path, feature_event("ana", session_id, 3))  # as another process would
+    assert projection.catch_up(max_age_s=3600) == CatchUp(), "scanned moments ago: skipped"
+    assert projection.catch_up() == CatchUp(files=1, events=1, torn=0)
+    append_event(path, feature_event("ana", session_id, 4))
+    assert projection.catch_up(max_age_s=1e-9) == CatchUp(files=1, events=1, torn=0), "interval over"
+    assert projection.catch_up() == CatchUp()
+
+    projection.rebuild()  # forgets the offsets it knew were applied, then replays everything
+    assert projection.catch_up() == CatchUp()
+    assert len(dump(projection.engine)["records"]) == 3
+
+
 def test_concurrent_catch_up_applies_each_line_once(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
