@@ -5,7 +5,8 @@ Starlette's TestClient buffers a request body, so these tests drive the real ASG
 chunk) and counts the bytes the app pulled. Each request must get a 413 `ErrorResponse` naming the
 body and its limit, the app must stop pulling within one chunk of the cap (or pull nothing when the
 declared Content-Length is already too large), and the tracemalloc peak during the request must stay
-far below the body's size. Declared lengths that are honest, lying (small) and absent are covered.
+far below the body's size. Declared lengths that are honest, lying (small) and absent are covered,
+and a multipart part header that never ends is refused within the first chunk.
 """
 
 from __future__ import annotations
@@ -232,4 +233,25 @@ def test_capture_body_cut_at_cap(
         1,
         f"413 naming body; app pulled {body.pulled} B (cap {limit} B);"
         f" tracemalloc peak {peak} B (< 4x frame cap); no feature file, no event",
+    )
+
+
+def test_endless_part_header_cut_early(settings: Settings, reliability_report: Any) -> None:
+    """A part header that never ends (80 MiB, no CRLF) is refused at the parser's header-line limit."""
+    app = create_app(settings)
+    head = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="meta"; x="'.encode()
+    body = LazyBody(head, b"a" * CAPTURE_CHUNK, CAPTURE_BODY)
+    answer, peak = measured(lambda: call(app, CAPTURE_PATH, capture_headers(None), body))
+    assert answer.status == 400, answer
+    assert answer.json()["error"] == "invalid_multipart"
+    assert answer.json()["fields"][0]["field"] == "body"
+    assert body.pulled <= len(head) + CAPTURE_CHUNK
+    assert peak < 4 * MAX_FRAME_BYTES, peak
+    assert feature_files(settings) == [] and feature_events(settings) == []
+    reliability_report.add(
+        f"{CAPTURE_BODY // MiB} MiB multipart part header with no line end, sent lazily in "
+        f"{CAPTURE_CHUNK // MiB} MiB chunks",
+        1,
+        f"400 invalid_multipart naming body; app pulled {body.pulled} B; tracemalloc peak {peak} B; "
+        "nothing recorded",
     )
