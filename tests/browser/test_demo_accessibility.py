@@ -4,7 +4,10 @@ button is at least 44x44 CSS px."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 PAGES = ["/demo/session", "/demo/gesture", "/demo/sessions"]
 
@@ -44,7 +47,7 @@ def test_session_page_is_keyboard_operable_and_announces(page, axe_source: str) 
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "btn-start"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('session-id').value !== ''")
+    expect(page.locator("#session-id")).not_to_have_value("")
     session_id = page.input_value("#session-id")
     assert page.text_content("#session-state") == "active"
     assert session_id in page.text_content("#status")
@@ -66,7 +69,7 @@ def test_gesture_page_tab_order_reaches_every_enabled_control(page) -> None:
     assert page.is_disabled("#btn-capture") and page.is_disabled("#btn-stop") and page.is_disabled("#btn-end")
     page.focus("#btn-start")
     page.keyboard.press("Space")
-    page.wait_for_function("!document.getElementById('btn-capture').disabled")
+    expect(page.locator("#btn-capture")).to_be_enabled()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "btn-end"
 
@@ -76,5 +79,4 @@ def test_sessions_page_form_works_from_the_keyboard(page) -> None:
     page.focus("#user-id")
     page.fill("#user-id", "nobody_here")
     page.keyboard.press("Enter")
-    page.wait_for_function("!document.getElementById('status').textContent.startsWith('Enter a user id')")
-    page.wait_for_function("!document.getElementById('status').textContent.startsWith('Loading')")
+    expect(page.locator("#status")).not_to_have_text(re.compile(r"^(Enter a user id|Loading)"))

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from playwright.sync_api import expect
 
 from a3cp.config import Settings, session_features_dir, session_log_path
 from eventstore import read_log
@@ -22,17 +23,15 @@ USER = "demo_user"
 def test_capture_a_gesture_end_to_end(page, live_server: LiveServer) -> None:
     page.goto("/demo/gesture")
     page.click("#btn-start")
-    page.wait_for_function("document.getElementById('session-id').value !== ''")
+    expect(page.locator("#session-id")).not_to_have_value("")
     session_id = page.input_value("#session-id")
     page.fill("#intent", "wave")
     page.click("#btn-capture")
-    page.wait_for_function("document.getElementById('capture-state').textContent === 'capturing'")
+    expect(page.locator("#capture-state")).to_have_text("capturing")
     record_id = page.input_value("#capture-record-id")
     page.wait_for_timeout(3_000)  # about 3 s of frames (not a timing assertion)
     page.click("#btn-stop")
-    page.wait_for_function(
-        "document.getElementById('capture-state').textContent === 'recorded'", timeout=60_000
-    )
+    expect(page.locator("#capture-state")).to_have_text("recorded", timeout=60_000)
     assert "Capture recorded" in page.text_content("#status")
 
     features = session_features_dir(live_server.settings, USER, session_id) / f"{record_id}.npz"
@@ -48,7 +47,7 @@ def test_capture_a_gesture_end_to_end(page, live_server: LiveServer) -> None:
     page.screenshot(path=str(DOCS / "demo-gesture.png"), full_page=True)
 
     page.click("#btn-end")
-    page.wait_for_function("document.getElementById('session-id').value === ''")
+    expect(page.locator("#session-id")).to_have_value("")
     events = read_log(session_log_path(live_server.settings, USER, session_id)).events
     assert [e["event"] for e in events] == ["session.start", events[1]["event"], "session.end"]
     assert [e["record_id"] for e in events].count(record_id) == 1
@@ -105,7 +104,7 @@ def test_camera_denied_shows_a_message_and_sends_nothing(browser, live_server: L
         page.on("websocket", lambda ws: sockets.append(ws.url))
         page.goto("/demo/gesture")
         page.click("#btn-start")
-        page.wait_for_function("!document.getElementById('btn-capture').disabled")
+        expect(page.locator("#btn-capture")).to_be_enabled()
         page.click("#btn-capture")
         page.locator("#error").wait_for(state="visible")
         assert "Camera access was denied" in page.text_content("#error")
@@ -120,6 +119,6 @@ def test_sessions_page_lists_the_capture_with_a_verified_badge(page, live_server
     page.goto("/demo/sessions")
     page.fill("#user-id", USER)
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('status').textContent.includes('capture(s)')")
+    expect(page.locator("#status")).to_contain_text("capture(s)")
     assert page.locator(".badge-ok").count() >= 1
     assert page.locator(".badge-fail").count() == 0
