@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import pytest
 
-from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES
+from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_FRAMES
 from tests.capture.conftest import (
     CAPTURE_PATH,
     capture_meta,
@@ -16,7 +17,7 @@ from tests.capture.conftest import (
     multipart,
     start_session,
 )
-from tests.fixtures.person import person_frames
+from tests.fixtures.person import person_frames, portrait_on_canvas
 
 SHORT = person_frames(4)
 
@@ -188,3 +189,15 @@ def test_reused_record_id_is_409_and_overwrites_nothing(settings, client, sessio
     assert reused_elsewhere.status_code == 409
     assert path.read_bytes() == before and feature_files(settings) == [path]
     assert len(feature_events(settings)) == 1
+
+
+def test_the_longest_capture_of_real_480p_frames_fits_under_the_body_cap() -> None:
+    """1800 frames (120 s x 15 fps) of the real-person fixture at 640x480, JPEG quality 90, with their
+    multipart headers, stay under MAX_CAPTURE_BYTES: a legitimate maximum capture is never a 413."""
+    sample = [
+        cv2.imencode(".jpg", portrait_on_canvas(640, 480, dx), [cv2.IMWRITE_JPEG_QUALITY, 90])[1].nbytes
+        for dx in (-12, 0, 12)
+    ]
+    part_headers = 256  # boundary, Content-Disposition and Content-Type of one frame part, generously
+    longest = MAX_FRAMES * (max(sample) + part_headers)
+    assert longest < MAX_CAPTURE_BYTES, (longest, sample)

@@ -31,7 +31,7 @@ MiB = 1024 * 1024
 JSON_CHUNK = 16 * 1024
 JSON_BODY = 200 * MiB
 CAPTURE_CHUNK = MiB
-CAPTURE_BODY = 80 * MiB
+CAPTURE_BODY = MAX_CAPTURE_BYTES + 16 * MiB
 START_PATH = "/session_manager/sessions.start"
 BOUNDARY = "a3cpcapbound"
 
