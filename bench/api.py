@@ -1,6 +1,9 @@
 """API: sessions.start + sessions.end requests/s and latency percentiles against a real `a3cp serve`
 (fdatasync on, SQLite projection), driven by a load generator in a second process on loopback:
-CONCURRENCY clients, each starting a session and ending it, over and over."""
+CONCURRENCY clients, each starting a session and ending it, over and over.
+
+`--profile FILE` samples the server with py-spy while the load runs (bench.profile): how the catch-up
+scan before every read was found to be most of a request (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,14 @@ import statistics
 import tempfile
 import time
 import uuid
+from contextlib import nullcontext
 from multiprocessing.connection import Connection
 from pathlib import Path
 
 import httpx
 
 from a3cp.schemas import utc_now
+from bench.profile import hottest, sampled
 from bench.server import served
 
 CONCURRENCY = 8
@@ -61,16 +66,17 @@ def _generator(url: str, pairs_per_client: int, results: Connection) -> None:
     results.send(asyncio.run(_load(url, pairs_per_client)))
 
 
-def run(pairs_per_client: int) -> dict[str, float]:
+def run(pairs_per_client: int, stacks: Path | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
         asyncio.run(_load(server.url, 2))  # warm-up: connections, first migration check, imports
         receiving, sending = multiprocessing.Pipe(duplex=False)
         generator = multiprocessing.get_context("spawn").Process(
             target=_generator, args=(server.url, pairs_per_client, sending)
         )
-        generator.start()
-        seconds, latencies = receiving.recv()
-        generator.join()
+        with sampled(server.pid, stacks) if stacks else nullcontext():
+            generator.start()
+            seconds, latencies = receiving.recv()
+            generator.join()
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -83,12 +89,18 @@ def run(pairs_per_client: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    parser.add_argument("--profile", type=Path, metavar="FILE", help="py-spy stacks of the server, to FILE")
     args = parser.parse_args(argv)
-    r = run(5 if args.quick else 250)
+    r = run(5 if args.quick else 250, args.profile)
     print(
         f"sessions.start + sessions.end, {CONCURRENCY} concurrent clients, {r['requests']:,} requests: "
         f"{r['rps']:,.0f} requests/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
     )
+    if args.profile:
+        samples, functions = hottest(args.profile, 12)
+        print(f"server profile ({samples:,} samples, stacks in {args.profile}); share of samples inside:")
+        for function, share in functions:
+            print(f"  {share:6.1%}  {function}")
 
 
 if __name__ == "__main__":
