@@ -25,3 +25,17 @@ def test_every_bench_runs_quick(tmp_path: Path) -> None:
         assert figure in result.stdout
     assert "WebSocket 3 s capture" in result.stdout
     assert list(tmp_path.iterdir()) == [], "benchmarks clean up their temporary data"
+
+
+def test_api_bench_profiles_the_server_with_py_spy(tmp_path: Path) -> None:
+    stacks = tmp_path / "api.stacks"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.api", "--quick", "--profile", str(stacks)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "server profile (" in result.stdout
+    assert "SessionService.start (a3cp/services/sessions.py:" in stacks.read_text()
