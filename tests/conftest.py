@@ -13,6 +13,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
+from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks for every test)
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    reliability_report,
+)
 from web.app import create_app
 
 

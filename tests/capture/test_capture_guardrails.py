@@ -57,12 +57,19 @@ def _fields(response) -> set[str]:
         ({"unexpected": 1}, "meta.unexpected", 4),
     ],
 )
-def test_meta_guardrails(settings, client, session_id, post_capture, overrides, field, frame_count):
+def test_meta_guardrails(
+    settings, client, session_id, post_capture, overrides, field, frame_count, reliability_report
+):
     meta = {**capture_meta(session_id, frames=frame_count), **overrides}
     response = post_capture(meta, SHORT)
     assert response.status_code == 400, response.text
     assert field in _fields(response)
     _assert_nothing_recorded(settings)
+    reliability_report.add(
+        f"Capture upload, meta lie or bad value: {json.dumps(overrides)[:80]} (4 real frames)",
+        1,
+        f"{response.status_code} {response.json()['error']} naming {field}; no file, no event",
+    )
 
 
 def test_missing_session_id_is_400(settings, session_id, post_capture):
@@ -101,14 +108,21 @@ def test_another_users_session_is_refused(settings, client, post_capture):
     ],
     ids=["zero-byte", "truncated-jpeg", "not-an-image", "wrong-size", "fewer-frames", "more-frames"],
 )
-def test_frame_problems(settings, session_id, post_capture, mangle, status, field):
+def test_frame_problems(
+    settings, session_id, post_capture, mangle, status, field, reliability_report, request
+):
     response = post_capture(capture_meta(session_id, frames=4), mangle(list(SHORT)))
     assert response.status_code == status, response.text
     assert field in _fields(response)
     _assert_nothing_recorded(settings)
+    reliability_report.add(
+        f"Capture upload, frame problem: {request.node.callspec.id} (meta says 4 real frames)",
+        1,
+        f"{response.status_code} {response.json()['error']} naming {field}; no file, no event",
+    )
 
 
-def test_png_bomb_is_refused_before_decoding(settings, session_id, post_capture):
+def test_png_bomb_is_refused_before_decoding(settings, session_id, post_capture, reliability_report):
     import struct
     import zlib
 
@@ -125,6 +139,11 @@ def test_png_bomb_is_refused_before_decoding(settings, session_id, post_capture)
     response = post_capture(capture_meta(session_id, frames=4), [*SHORT[:3], bomb])
     assert response.status_code == 400 and "frame[3]" in _fields(response)
     _assert_nothing_recorded(settings)
+    reliability_report.add(
+        "Capture upload, PNG bomb: a frame declaring 100000x100000 pixels in a 1 KB file",
+        1,
+        f"{response.status_code} {response.json()['error']} naming frame[3], not decoded; no file, no event",
+    )
 
 
 def test_meta_must_come_first_and_exist(settings, client, session_id):

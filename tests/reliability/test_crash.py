@@ -76,6 +76,6 @@ def test_sigkill_while_appending_loses_no_acknowledged_event(tmp_path: Path, rel
         "SIGKILL of a process appending to a session log",
         KILLS,
         f"{len(acknowledged)} acknowledged events all present exactly once; {len(read.events)} events, "
-        f"{torn_tails} kills left a torn tail (skipped on read, marked by the next append); "
+        f"{torn_tails} of the kills left a torn tail (skipped on read, marked by the next append); "
         "the append after the last kill succeeded",
     )
