@@ -1,4 +1,4 @@
-"""Durable append: events/s through `eventstore.append_event` (flock + fsync) vs SQLite WAL inserts with
+"""Durable append: events/s through `eventstore.append_event` (flock + fdatasync) vs SQLite WAL inserts with
 synchronous=FULL of the same JSON, on the same disk in the same run; one writer, then 4 writer processes
 on one session log / one database."""
 
