@@ -30,7 +30,7 @@ test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Benchmarks (bench/, figures printed; docs/benchmarks.md records them): about 7 minutes on 2 cores.
+# Benchmarks (bench/, figures printed; docs/benchmarks.md records them): about 10 minutes on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
