@@ -2,8 +2,8 @@
 (fdatasync on, SQLite projection), driven by a load generator in a second process on loopback:
 CONCURRENCY clients, each starting a session and ending it, over and over.
 
-`--profile FILE` samples the server with py-spy while the load runs (bench.profile): how the catch-up
-scan before every read was found to be most of a request (docs/benchmarks.md)."""
+`--profile FILE` samples the server with py-spy while the load runs (bench.profile): how request
+threads waiting in SQLite's busy handler were found (docs/benchmarks.md)."""
 
 from __future__ import annotations
 

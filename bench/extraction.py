@@ -31,6 +31,7 @@ from web.services import Services
 
 
 def decoded(jpegs: list[bytes]) -> list[np.ndarray]:
+    """The frames as the tracker sees them (RGB arrays), decoded before the anchor's clock starts."""
     return [
         cv2.cvtColor(cv2.imdecode(np.frombuffer(j, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         for j in jpegs
