@@ -1,4 +1,4 @@
-"""The `a3cp` command line: serve (and, as they arrive, rebuild, replay, verify)."""
+"""The `a3cp` command line: serve, rebuild the projection, sweep idle sessions, verify and replay captures."""
 
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _rebuild(args: argparse.Namespace) -> int:
-    from projections.store import Projection
+    from a3cp.bootstrap import projection_for
 
-    settings = Settings.from_env()
-    settings.ensure_roots()
-    projection = Projection(settings)
+    projection = projection_for(Settings.from_env())
     with projection.guard.exclusive():  # serving processes wait instead of rebuilding the file too
         summary = projection.rebuild(progress=not args.quiet)
     print(summary.line())
@@ -31,7 +29,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from web.services import Services
+    from a3cp.bootstrap import Services
 
     closed = Services.build(Settings.from_env()).sweeper.sweep()
     print(f"closed {len(closed)} idle sessions" + "".join(f"\n  {session_id}" for session_id in closed))
@@ -52,9 +50,9 @@ def _verify(args: argparse.Namespace) -> int:
 def _replay(args: argparse.Namespace) -> int:
     from pydantic import TypeAdapter, ValidationError
 
+    from a3cp.bootstrap import Services
     from a3cp.schemas import RecordId
     from a3cp.services.verify import check_feature_event, load_feature_event
-    from web.services import Services
 
     try:
         record_id = TypeAdapter(RecordId).validate_python(args.record_id)
@@ -68,10 +66,14 @@ def _replay(args: argparse.Namespace) -> int:
         print(f"no feature event with record_id {record_id}")
         return 1
     check = check_feature_event(services.settings, event)
-    reference = event["raw_features_ref"]
+    reference = event.raw_features_ref
+    frames, dims = reference.shape if reference is not None and reference.shape is not None else (None, None)
     print(f"record_id {record_id}")
-    print(f"T {reference['shape'][0]}\nD {reference['shape'][1]}")
-    print(f"hash {reference['hash']}\nencoding {reference['encoding']}\nquality {event.get('quality')}")
+    print(f"T {frames}\nD {dims}")
+    print(
+        f"hash {reference.hash if reference else None}\nencoding {reference.encoding if reference else None}"
+    )
+    print(f"quality {event.quality}")
     print("verified: yes" if check.ok else "verified: NO\n" + "\n".join(check.problems))
     return 0 if check.ok else 1
 

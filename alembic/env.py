@@ -11,6 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout
 from projections.engine import WRITE, make_engine
 from projections.models import Base
 
@@ -32,7 +33,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url") or Settings.from_env().db_url
     if url.startswith("sqlite:///"):
-        Settings.from_env().ensure_roots()
+        StorageLayout(Settings.from_env()).ensure_roots()
     engine = make_engine(url)
     with engine.connect().execution_options(**WRITE) as connection:
         _run(connection)

@@ -9,7 +9,8 @@ from typing import Any
 
 import a3cp
 from a3cp.domain.capture import encoding_tag, feature_event
-from a3cp.domain.session import end_event, fold, session_id_for, start_event
+from a3cp.domain.events import Append
+from a3cp.domain.session import SessionState, decide_end, decide_start, fold, session_id_for
 from a3cp.landmarks.layout import FEATURE_DIM
 from a3cp.schemas import CaptureSpec, SessionManagerEndInput, SessionManagerStartInput, utc_now
 
@@ -29,11 +30,15 @@ def _templates() -> dict[str, dict[str, Any]]:
         is_training_data=True,
         session_notes="benchmark session",
     )
-    start = start_event(start_request, _SESSION, now)
+    started = decide_start(SessionState(_SESSION, _USER), start_request, now)
+    assert isinstance(started, Append)
+    start = started.event.to_record()
     end_request = SessionManagerEndInput(
         record_id=str(uuid.uuid4()), user_id=_USER, session_id=_SESSION, timestamp=now, performer_id="carer-1"
     )
-    end = end_event(fold(_SESSION, _USER, [start]), end_request, now)
+    ended = decide_end(fold(_SESSION, _USER, [start]), end_request, now)
+    assert isinstance(ended, Append)
+    end = ended.event.to_record()
     spec = CaptureSpec(
         record_id=str(uuid.uuid4()),
         user_id=_USER,
@@ -55,7 +60,8 @@ def _templates() -> dict[str, dict[str, Any]]:
         "dtype": "float32",
         "format": "npz",
     }
-    return {"start": start, "feature": feature_event(spec, now, reference, _QUALITY, now), "end": end}
+    feature = feature_event(spec, now, reference, _QUALITY, now).to_record()
+    return {"start": start, "feature": feature, "end": end}
 
 
 def _copy(kind: str, user_id: str, session_id: str) -> dict[str, Any]:

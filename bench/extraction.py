@@ -23,11 +23,11 @@ import cv2
 import mediapipe as mp
 import numpy as np
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.landmarks.holistic import MODEL_COMPLEXITY
 from a3cp.schemas import CaptureSpec, SessionManagerStartInput, format_timestamp, utc_now
 from bench.frames import FPS, HEIGHT, WIDTH, jpeg_frames
-from web.services import Services
 
 
 def decoded(jpegs: list[bytes]) -> list[np.ndarray]:

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from a3cp.config import Settings, session_log_path
+from a3cp.config import Settings
+from a3cp.storage_layout import session_log_path
 from bench.corpus import end_of, feature_of, start_of
 from eventstore import append_event, append_events
 from projections.store import Projection
@@ -60,7 +61,7 @@ def catch_up_seconds(projection: Projection, path: Path, user_id: str, repeats: 
     for _ in range(repeats):
         append_event(path, end_of(user_id, session_id))
         began = time.perf_counter()
-        applied = projection.catch_up_file(path)
+        applied = projection.catch_up_log(path.relative_to(projection.settings.log_root).as_posix())
         times.append(time.perf_counter() - began)
         assert applied.events == 1, applied
     return statistics.median(times)

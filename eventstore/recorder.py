@@ -76,10 +76,11 @@ def read_log_from(path: Path, start_offset: int) -> LogRead:
             data = handle.read()
     except FileNotFoundError:
         return LogRead(end_offset=start_offset)
-    return _parse(data, start_offset)
+    return parse_log(data, start_offset)
 
 
-def _parse(data: bytes, base: int) -> LogRead:
+def parse_log(data: bytes, base: int) -> LogRead:
+    """Split log bytes that start at byte `base` of their log into events and torn lines."""
     result = LogRead()
     cursor = 0
     end = base

@@ -90,7 +90,7 @@ class LossGuard:
         path: Path | None,
         tables: tuple[str, ...],
         reopen: Callable[[], None],
-        rebuild: Callable[[], None],
+        rebuild: Callable[[], object],
     ) -> None:
         self.path = path
         self.tables = tables

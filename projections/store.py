@@ -1,10 +1,11 @@
-"""The projection's database I/O: incremental catch-up per log file, full catch-up, rebuild.
+"""The projection's database I/O: incremental catch-up per log, full catch-up, rebuild.
 
-Catch-up of one log runs in one transaction that locks the log's checkpoint (SQLite: BEGIN
-IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), reads only the bytes after the checkpoint with
-`eventstore.read_log_from`, upserts the new records (keyed by record_id, so a repeat is harmless)
-and the session row, and moves the checkpoint in the same transaction. Several processes may catch
-up at once: each new line is applied exactly once.
+Logs are read through the recorder's interface (eventstore.SessionLogStore) and named as it names
+them (relative to LOG_ROOT). Catch-up of one log runs in one transaction that locks the log's
+checkpoint (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), reads only the bytes after
+the checkpoint with `SessionLogStore.read_from`, upserts the new records (keyed by record_id, so a
+repeat is harmless) and the session row, and moves the checkpoint in the same transaction. Several
+processes may catch up at once: each new line is applied exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select
@@ -26,11 +26,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
-from a3cp.config import Settings, iter_session_logs, session_log_sizes
+from a3cp.config import Settings
 from a3cp.domain.errors import ProjectionUnavailable
-from eventstore import LogRead, read_log_from
+from a3cp.domain.events import parse_event
+from a3cp.storage_layout import StorageLayout
+from eventstore import FileLogStore, LogRead, SessionLogStore
 from projections import migrate, sqlite_file
-from projections.apply import LogPlace, Row, fold_session, is_envelope, record_row
+from projections.apply import LogPlace, Row, fold_session, record_row
 from projections.engine import WRITE, make_engine
 from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, RecordRow, SessionRow
@@ -72,8 +74,11 @@ class RebuildSummary:
 class Projection:
     """The read model of one LOG_ROOT in one database."""
 
-    def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine | None = None, store: SessionLogStore | None = None
+    ) -> None:
         self.settings = settings
+        self.store = store or FileLogStore(StorageLayout(settings))
         self.engine = engine or make_engine(settings.db_url)
         self._insert = _INSERTS[self.engine.dialect.name]
         self._upsert_sessions = _upsert(self._insert, SessionRow, "session_id")
@@ -108,12 +113,8 @@ class Projection:
         first (projections/guard.py); raises ProjectionUnavailable (503) when it cannot be."""
         return self.guard.run(work)
 
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.settings.log_root).as_posix()
-
-    def catch_up_file(self, path: Path) -> CatchUp:
-        """Apply the lines of one log that were appended since its checkpoint."""
-        name = self.relative(path)
+    def catch_up_log(self, name: str) -> CatchUp:
+        """Apply the lines of the log `name` (as the store names it) appended since its checkpoint."""
         with self._writing() as conn, conn.begin():
             conn.execute(
                 self._insert(LogCheckpoint)
@@ -125,7 +126,7 @@ class Projection:
                 .where(LogCheckpoint.path == name)
                 .with_for_update()
             ).one()
-            read = read_log_from(path, offset)
+            read = self.store.read_from(name, offset)
             if read.end_offset != offset:
                 batch = _Batch()
                 batch.add(conn, name, position, read)
@@ -133,13 +134,14 @@ class Projection:
         self._applied[name] = max(read.end_offset, self._applied.get(name, 0))
         return CatchUp(files=1, events=len(read.events), torn=len(read.torn))
 
-    def after_append(self, path: Path) -> None:
-        """SessionLog listener: apply the new line now. A failure only delays the projection (the
-        event is already durable in its log), so it is logged and the next catch-up applies it."""
+    def after_append(self, name: str) -> None:
+        """SessionLog listener: apply the new line of log `name` now. A failure only delays the
+        projection (the event is already durable in its log), so it is logged and the next catch-up
+        applies it."""
         try:
-            self.run(lambda: self.catch_up_file(path))
+            self.run(lambda: self.catch_up_log(name))
         except (SQLAlchemyError, ProjectionUnavailable) as exc:
-            logger.warning("projection catch-up of %s skipped (%s); the next read retries it", path, exc)
+            logger.warning("projection catch-up of %s skipped (%s); the next read retries it", name, exc)
 
     def _flush(self, conn: Connection, batch: _Batch) -> None:
         """Write a batch: new records (a record_id seen before is kept), session rows, checkpoints."""
@@ -177,12 +179,10 @@ class Projection:
         if not self._applied:
             with self.engine.connect() as conn:
                 self._applied.update(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
-        grown = sorted(
-            name for name, size in session_log_sizes(self.settings) if size > self._applied.get(name, -1)
-        )
+        grown = sorted(name for name, size in self.store.log_sizes() if size > self._applied.get(name, -1))
         total = CatchUp()
         for name in grown:
-            total += self.catch_up_file(self.settings.log_root / name)
+            total += self.catch_up_log(name)
         return total
 
     def rebuild(self, progress: bool = False) -> RebuildSummary:
@@ -204,9 +204,9 @@ class Projection:
         with self._writing() as conn, _bulk_load(conn), _gc_paused():
             for index in deferred:
                 index.drop(conn)
-            for path in tqdm(iter_session_logs(self.settings), unit="log", disable=not progress):
-                read = read_log_from(path, 0)
-                batch.add(conn, self.relative(path), 0, read)
+            for name in tqdm(self.store.log_names(), unit="log", disable=not progress):
+                read = self.store.read_from(name, 0)
+                batch.add(conn, name, 0, read)
                 total += CatchUp(files=1, events=len(read.events), torn=len(read.torn))
                 if len(batch.records) >= REBUILD_BATCH_EVENTS:
                     batch = self._commit(conn, batch)
@@ -262,11 +262,12 @@ class _Batch:
     checkpoints: list[Row] = field(default_factory=list)
 
     def add(self, conn: Connection, name: str, position: int, read: LogRead) -> None:
-        for index, (event, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
-            if not is_envelope(event):
+        for index, (record, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
+            event = parse_event(record)
+            if event is None:  # a line without a valid envelope counts for the position only
                 continue
             self.records.append(record_row(event, LogPlace(name, offset, position + index)))
-            session_id = event["session_id"]
+            session_id = event.session_id
             if session_id not in self.sessions:
                 self.sessions[session_id] = _stored_session(conn, session_id)
             self.sessions[session_id] = fold_session(self.sessions[session_id], event)

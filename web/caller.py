@@ -11,8 +11,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from a3cp.config import ID_PATTERN, UnsafeIdError, require_safe_id
 from a3cp.schemas import FieldError
+from a3cp.storage_layout import ID_PATTERN, UnsafeIdError, require_safe_id
 from web.errors import RequestRejected
 
 CALLER_HEADER = "X-A3CP-User-Id"

@@ -10,9 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from a3cp.config import UnsafeIdError
 from a3cp.domain.errors import DomainError
 from a3cp.schemas import ErrorResponse, FieldError
+from a3cp.storage_layout import UnsafeIdError
 
 logger = logging.getLogger("a3cp.web")
 

@@ -19,10 +19,8 @@ from a3cp.config import (
     SCHEMA_VERSION,
 )
 from a3cp.domain.errors import DomainError
-from a3cp.schemas import CaptureSpec, parse_timestamp
-
-FEATURE_EVENT = "capture.features"
-FEATURE_SOURCE = "landmark_extractor"
+from a3cp.domain.events import FEATURE_SOURCE, CaptureFeatures, FeatureAnnotation, FeaturesRef
+from a3cp.schemas import SYSTEM_PERFORMER, CaptureSpec, parse_timestamp
 
 
 class CaptureRejected(DomainError):
@@ -176,33 +174,32 @@ def feature_event(
     raw_features_ref: dict[str, Any],
     quality: dict[str, float],
     now: str,
-) -> dict[str, Any]:
+) -> CaptureFeatures:
     """The one event a capture records (performer "system": the extractor produced it)."""
-    event: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "record_id": spec.record_id,
-        "user_id": spec.user_id,
-        "session_id": spec.session_id,
-        "timestamp": now,
-        "source": FEATURE_SOURCE,
-        "performer_id": "system",
-        "event": FEATURE_EVENT,
-        "modality": "gesture",
-        "capture_id": spec.capture_id or spec.record_id,
-        "capture_performer_id": spec.performer_id,
-        "timestamp_start": spec.timestamp_start,
-        "timestamp_end": timestamp_end,
-        "raw_features_ref": raw_features_ref,
-        "quality": quality,
-    }
+    annotation = None
     if spec.annotation is not None:
-        event["annotation"] = {
-            "schema_version": SCHEMA_VERSION,
-            "record_id": spec.record_id,
-            "user_id": spec.user_id,
-            "session_id": spec.session_id,
-            "timestamp": spec.timestamp,
-            "performer_id": spec.performer_id,
-            "intent": spec.annotation.intent,
-        }
-    return event
+        annotation = FeatureAnnotation(
+            schema_version=SCHEMA_VERSION,
+            record_id=spec.record_id,
+            user_id=spec.user_id,
+            session_id=spec.session_id,
+            timestamp=spec.timestamp,
+            performer_id=spec.performer_id,
+            intent=spec.annotation.intent,
+        )
+    return CaptureFeatures(
+        record_id=spec.record_id,
+        user_id=spec.user_id,
+        session_id=spec.session_id,
+        timestamp=now,
+        source=FEATURE_SOURCE,
+        performer_id=SYSTEM_PERFORMER,
+        modality="gesture",
+        capture_id=spec.capture_id or spec.record_id,
+        capture_performer_id=spec.performer_id,
+        timestamp_start=spec.timestamp_start,
+        timestamp_end=timestamp_end,
+        raw_features_ref=FeaturesRef.model_validate(raw_features_ref),
+        quality=quality,
+        annotation=annotation,
+    )

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from a3cp.config import ID_PATTERN, SCHEMA_VERSION
+from a3cp.config import SCHEMA_VERSION
+from a3cp.storage_layout import ID_PATTERN
 
 UUID4_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
 _UUID4_RE = re.compile(UUID4_PATTERN.strip("^$"), re.ASCII)

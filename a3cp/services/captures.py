@@ -24,7 +24,7 @@ import numpy as np
 import a3cp
 from a3cp.capture.artifact import Artifact, encode_npz, recording_lock, remove_artifact, write_artifact
 from a3cp.capture.frames import decode_frame
-from a3cp.config import Settings, session_features_dir
+from a3cp.config import Settings
 from a3cp.domain.capture import (
     CaptureRejected,
     FrameClock,
@@ -32,11 +32,13 @@ from a3cp.domain.capture import (
     encoding_tag,
     feature_event,
 )
+from a3cp.domain.events import Append, Decision
 from a3cp.domain.session import SessionState, require_active
 from a3cp.landmarks.holistic import MEDIAPIPE_VERSION, HolisticTracker
 from a3cp.landmarks.layout import FEATURE_DIM, detection_fractions
 from a3cp.schemas import CaptureCreated, CaptureSpec, format_timestamp, utc_now
 from a3cp.services.session_log import SessionLog
+from a3cp.storage_layout import session_features_dir
 
 RecordLookup = Callable[[str], object | None]
 FRAME_QUEUE = 8  # frames waiting for the extractor thread before the transport must wait
@@ -99,10 +101,10 @@ class CaptureHandle:
             artifact = write_artifact(directory, spec.record_id, payload)
             reference = self._reference(artifact, features.shape[0])
 
-            def decide(state: SessionState) -> tuple[dict[str, Any], bool]:
+            def decide(state: SessionState) -> Decision:
                 require_active(state)
                 _check_unused(state, spec.record_id)
-                return feature_event(spec, timestamp_end, reference, quality, utc_now()), True
+                return Append(feature_event(spec, timestamp_end, reference, quality, utc_now()))
 
             try:
                 self._session_log.decide_and_append(spec.user_id, spec.session_id, decide)

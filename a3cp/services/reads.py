@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from a3cp.config import require_safe_id
 from a3cp.domain.errors import ProjectionUnavailable, RecordNotFound, SessionNotFound, UserNotFound
 from a3cp.schemas import RecordLocation, SessionDetail, UserSessions
 from a3cp.services.timeouts import TimeoutSweeper
+from a3cp.storage_layout import require_safe_id
 from projections import queries
 from projections.store import Projection
 

@@ -1,48 +1,45 @@
 """Reading a session's state from its log and appending decisions with optimistic concurrency.
 
 Used by every service that writes to a session log, so that "is this session active" is always
-decided from the log itself and two racing writers can never both act on the same state.
+decided from the log itself and two racing writers can never both act on the same state. The logs
+are reached through a `SessionLogStore` (files in production, memory in fast tests).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from a3cp.config import Settings, UnsafeIdError, session_log_path
 from a3cp.domain.errors import SessionNotFound, SessionUserMismatch
+from a3cp.domain.events import Append, Decision, RecordedEvent, Replay
 from a3cp.domain.session import SessionState, fold
-from eventstore import WrongExpectedPosition, append_event, read_log
+from a3cp.storage_layout import require_safe_id
+from eventstore import SessionLogStore, WrongExpectedPosition
 
-AppendListener = Callable[[Path], None]
+# Called with the log's name (SessionLogStore.log_name) after each append, e.g. to project it at once.
+AppendListener = Callable[[str], None]
 MAX_APPEND_ATTEMPTS = 20
 
 
 class SessionLog:
-    """One LOG_ROOT seen as session logs: load a session's state, append to it, find its owner."""
+    """One store of session logs: load a session's state, append to it, find its owner."""
 
-    def __init__(self, settings: Settings, listeners: list[AppendListener] | None = None) -> None:
-        self.settings = settings
+    def __init__(self, store: SessionLogStore, listeners: list[AppendListener] | None = None) -> None:
+        self.store = store
         self.listeners: list[AppendListener] = list(listeners or [])
 
     def load(self, user_id: str, session_id: str) -> SessionState:
         """The session's state as its log has it (empty state when there is no log)."""
-        return fold(
-            session_id, user_id, read_log(session_log_path(self.settings, user_id, session_id)).events
-        )
+        return fold(session_id, user_id, self._read(user_id, session_id))
+
+    def _read(self, user_id: str, session_id: str) -> list[dict[str, Any]]:
+        require_safe_id(user_id, "user_id")
+        require_safe_id(session_id, "session_id")
+        return self.store.read(user_id, session_id).events
 
     def owner_of(self, session_id: str) -> str | None:
-        """The user whose log directory holds `session_id`, if any (one lookup per user)."""
-        users = self.settings.log_root / "users"
-        names = sorted(entry.name for entry in users.iterdir()) if users.is_dir() else []
-        return next((name for name in names if self._has_log(name, session_id)), None)
-
-    def _has_log(self, user_id: str, session_id: str) -> bool:
-        try:
-            return session_log_path(self.settings, user_id, session_id).is_file()
-        except UnsafeIdError:  # a stray directory under users/ that is not a user id
-            return False
+        """The user whose logs hold `session_id`, if any."""
+        return self.store.owner_of(session_id)
 
     def load_existing(self, user_id: str, session_id: str) -> SessionState:
         """The state of a session that exists and belongs to `user_id`; raises the domain error."""
@@ -55,27 +52,29 @@ class SessionLog:
         raise SessionNotFound(f"no session {session_id}", "session_id")
 
     def decide_and_append(
-        self,
-        user_id: str,
-        session_id: str,
-        decide: Callable[[SessionState], tuple[dict[str, Any], bool]],
-    ) -> dict[str, Any]:
+        self, user_id: str, session_id: str, decide: Callable[[SessionState], Decision]
+    ) -> RecordedEvent | None:
         """Run `decide` on fresh state and append its event if it says so, retrying on a race.
 
-        `decide` returns (event, is_new): an existing event (a replayed request) is returned
-        without appending. Domain errors raised by `decide` propagate unchanged.
+        Returns the appended event, the replayed one (a retried request: nothing appended), or None
+        when `decide` had nothing to do. Domain errors raised by `decide` propagate unchanged.
         """
-        path = session_log_path(self.settings, user_id, session_id, create_dir=True)
         for _ in range(MAX_APPEND_ATTEMPTS):
-            state = fold(session_id, user_id, read_log(path).events)
-            event, is_new = decide(state)
-            if not is_new:
-                return event
-            try:
-                append_event(path, event, expected_position=state.position)
-            except WrongExpectedPosition:
-                continue
-            for listener in self.listeners:
-                listener(path)
-            return event
+            state = fold(session_id, user_id, self._read(user_id, session_id))
+            match decide(state):
+                case None:
+                    return None
+                case Replay(event):
+                    return event
+                case Append(event):
+                    try:
+                        self.store.append(
+                            user_id, session_id, event.to_record(), expected_position=state.position
+                        )
+                    except WrongExpectedPosition:
+                        continue
+                    name = self.store.log_name(user_id, session_id)
+                    for listener in self.listeners:
+                        listener(name)
+                    return event
         raise RuntimeError(f"session log {session_id} kept changing; gave up after retries")

@@ -9,10 +9,10 @@ background task, before every read of the read API, and from `a3cp sweep`.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from a3cp.domain.events import Decision
 from a3cp.domain.session import SessionState
-from a3cp.domain.timeout import timeout_end_event
+from a3cp.domain.timeout import decide_timeout
 from a3cp.schemas import format_timestamp, new_record_id
 from a3cp.services.session_log import SessionLog
 from projections import queries
@@ -39,10 +39,9 @@ class TimeoutSweeper:
         for user_id, session_id in self.projection.run(candidates):
             record_id = new_record_id()
 
-            def decide(state: SessionState, record_id: str = record_id) -> tuple[dict[str, Any], bool]:
-                event = timeout_end_event(state, moment, self.timeout_s, record_id)
-                return (event, True) if event is not None else ({}, False)
+            def decide(state: SessionState, record_id: str = record_id) -> Decision:
+                return decide_timeout(state, moment, self.timeout_s, record_id)
 
-            if self.log.decide_and_append(user_id, session_id, decide):
+            if self.log.decide_and_append(user_id, session_id, decide) is not None:
                 closed.append(session_id)
         return closed

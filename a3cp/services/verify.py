@@ -10,24 +10,24 @@ event points to (a crash between the file and the event) are reported as orphans
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from a3cp.capture.artifact import ARTIFACT_SUFFIX, file_digest
-from a3cp.config import Settings, iter_session_logs
-from a3cp.domain.capture import FEATURE_EVENT
-from eventstore import read_log, read_log_from
+from a3cp.config import Settings
+from a3cp.domain.events import CaptureFeatures, FeaturesRef, parse_event
+from a3cp.storage_layout import StorageLayout
+from eventstore import FileLogStore
 
 
 @dataclass(frozen=True)
 class RecordCheck:
     """The verdict on one feature event."""
 
-    event: dict[str, Any]
+    event: CaptureFeatures
     problems: tuple[str, ...]
 
     @property
@@ -36,7 +36,7 @@ class RecordCheck:
 
     @property
     def record_id(self) -> str:
-        return str(self.event.get("record_id"))
+        return self.event.record_id
 
 
 @dataclass
@@ -56,80 +56,93 @@ class VerifyReport:
         return lines
 
 
-def _resolve(settings: Settings, uri: object) -> Path | None:
-    if not isinstance(uri, str) or not uri.endswith(ARTIFACT_SUFFIX):
+def _resolve(settings: Settings, uri: str | None) -> Path | None:
+    if uri is None or not uri.endswith(ARTIFACT_SUFFIX):
         return None
     root = settings.data_root.resolve()
     path = (root / uri).resolve()
     return path if path.is_relative_to(root) else None
 
 
-def _array_problems(path: Path, reference: dict[str, Any]) -> list[str]:
+def _array_problems(path: Path, reference: FeaturesRef) -> list[str]:
     try:
         with np.load(path, allow_pickle=False) as archive:
             features, timestamps = archive["features"], archive["timestamps_ms"]
     except (OSError, ValueError, KeyError) as exc:
         return [f"unreadable feature file: {exc}"]
+    recorded_shape = list(reference.shape) if reference.shape is not None else None
     problems = []
     if features.dtype != np.float32 or features.ndim != 2:
         problems.append(f"features must be a 2-D float32 array, found {features.ndim}-D {features.dtype}")
-    elif list(features.shape) != reference.get("shape"):
-        problems.append(f"array shape {list(features.shape)} != recorded shape {reference.get('shape')}")
-    elif features.shape[1] != reference.get("dims"):
-        problems.append(f"D {features.shape[1]} != recorded dims {reference.get('dims')}")
+    elif list(features.shape) != recorded_shape:
+        problems.append(f"array shape {list(features.shape)} != recorded shape {recorded_shape}")
+    elif features.shape[1] != reference.dims:
+        problems.append(f"D {features.shape[1]} != recorded dims {reference.dims}")
     if timestamps.shape != features.shape[:1]:
         problems.append(f"timestamps_ms has {timestamps.shape} entries for {features.shape[0]} frames")
     return problems
 
 
-def check_feature_event(settings: Settings, event: dict[str, Any]) -> RecordCheck:
+def check_feature_event(settings: Settings, event: CaptureFeatures) -> RecordCheck:
     """Verify one feature event against its file."""
-    reference = event.get("raw_features_ref")
-    if not isinstance(reference, dict):
+    reference = event.raw_features_ref
+    if reference is None:
         return RecordCheck(event, ("no raw_features_ref",))
-    path = _resolve(settings, reference.get("uri"))
+    path = _resolve(settings, reference.uri)
     if path is None:
-        return RecordCheck(event, (f"uri {reference.get('uri')!r} is not an .npz inside DATA_ROOT",))
+        return RecordCheck(event, (f"uri {reference.uri!r} is not an .npz inside DATA_ROOT",))
     if not path.is_file():
-        return RecordCheck(event, (f"feature file missing: {reference.get('uri')}",))
+        return RecordCheck(event, (f"feature file missing: {reference.uri}",))
     digest = file_digest(path)
-    if digest != reference.get("hash"):
-        return RecordCheck(event, (f"sha256 mismatch: file is {digest}, event says {reference.get('hash')}",))
+    if digest != reference.hash:
+        return RecordCheck(event, (f"sha256 mismatch: file is {digest}, event says {reference.hash}",))
     return RecordCheck(event, tuple(_array_problems(path, reference)))
 
 
-def _logs(settings: Settings, user_id: str | None, session_id: str | None) -> Iterable[Path]:
-    for path in iter_session_logs(settings):
-        if user_id is not None and path.parent.parent.name != user_id:
+def _logs(layout: StorageLayout, user_id: str | None, session_id: str | None) -> Iterator[str]:
+    """Names of the selected logs (`users/<user_id>/sessions/<session_id>` + the log suffix)."""
+    for name in layout.log_names():
+        _, user, _, file_name = name.split("/")
+        if user_id is not None and user != user_id:
             continue
-        if session_id is not None and path.stem != session_id:
+        if session_id is not None and Path(file_name).stem != session_id:
             continue
-        yield path
+        yield name
+
+
+def _features_of(records: list[dict[str, object]]) -> Iterator[CaptureFeatures]:
+    for record in records:
+        event = parse_event(record)
+        if isinstance(event, CaptureFeatures):
+            yield event
 
 
 def feature_events(
     settings: Settings, user_id: str | None = None, session_id: str | None = None
-) -> list[dict]:
+) -> list[CaptureFeatures]:
     """Every feature event in the selected logs, in log order."""
+    layout = StorageLayout(settings)
+    store = FileLogStore(layout)
     return [
         event
-        for path in _logs(settings, user_id, session_id)
-        for event in read_log(path).events
-        if event.get("event") == FEATURE_EVENT
+        for name in _logs(layout, user_id, session_id)
+        for event in _features_of(store.read_from(name, 0).events)
     ]
 
 
 def verify(settings: Settings, user_id: str | None = None, session_id: str | None = None) -> VerifyReport:
     """Check every feature event of the selected logs, and look for orphan feature files."""
+    layout = StorageLayout(settings)
     events = feature_events(settings, user_id, session_id)
     report = VerifyReport(checks=[check_feature_event(settings, event) for event in events])
-    counts = Counter(str(event.get("record_id")) for event in events)
+    counts = Counter(event.record_id for event in events)
     report.duplicates = sorted(record_id for record_id, count in counts.items() if count > 1)
-    referenced = {_resolve(settings, (event.get("raw_features_ref") or {}).get("uri")) for event in events}
-    for path in _logs(settings, user_id, session_id):
-        features_dir = (
-            settings.data_root / "users" / path.parent.parent.name / "sessions" / path.stem / "features"
-        )
+    referenced = {
+        _resolve(settings, event.raw_features_ref.uri if event.raw_features_ref is not None else None)
+        for event in events
+    }
+    for name in _logs(layout, user_id, session_id):
+        features_dir = layout.features_dir_of_log(name)
         if features_dir.is_dir():
             report.orphans += sorted(
                 p for p in features_dir.glob(f"*{ARTIFACT_SUFFIX}") if p.resolve() not in referenced
@@ -137,9 +150,8 @@ def verify(settings: Settings, user_id: str | None = None, session_id: str | Non
     return report
 
 
-def load_feature_event(settings: Settings, log_path: str, offset: int) -> dict[str, Any] | None:
+def load_feature_event(settings: Settings, log_path: str, offset: int) -> CaptureFeatures | None:
     """The feature event at byte `offset` of a log (as located by the projection's record index)."""
-    events = read_log_from(settings.log_root / log_path, offset).events
-    if not events or events[0].get("event") != FEATURE_EVENT:
-        return None
-    return events[0]
+    records = FileLogStore(StorageLayout(settings)).read_from(log_path, offset).events
+    event = parse_event(records[0]) if records else None
+    return event if isinstance(event, CaptureFeatures) else None

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from playwright.sync_api import expect
 
-from a3cp.config import Settings, session_features_dir, session_log_path
+from a3cp.config import Settings
+from a3cp.storage_layout import session_features_dir, session_log_path
 from eventstore import read_log
 
 from .conftest import LiveServer, start_server

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, iter_session_logs
+from a3cp.config import Settings
+from a3cp.storage_layout import iter_session_logs
 from eventstore import read_log
 from tests.fixtures.person import person_frames
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from a3cp.config import session_features_dir
 from a3cp.services.verify import verify
+from a3cp.storage_layout import session_features_dir
 from tests.capture.conftest import capture_meta, feature_events, feature_files, start_session
 
 REPO = Path(__file__).resolve().parents[2]

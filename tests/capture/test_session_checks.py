@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from a3cp.config import session_log_path
 from a3cp.schemas import format_timestamp
+from a3cp.storage_layout import session_log_path
 from eventstore import read_log
 from tests.capture.conftest import envelope, start_session
 

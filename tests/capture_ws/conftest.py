@@ -20,8 +20,9 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, session_features_dir, session_log_path
+from a3cp.config import Settings
 from a3cp.schemas import format_timestamp
+from a3cp.storage_layout import session_features_dir, session_log_path
 from eventstore import read_log
 from tests.fixtures.person import portrait_on_canvas
 from web.app import create_app

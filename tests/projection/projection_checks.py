@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from a3cp.config import SCHEMA_VERSION, Settings, iter_session_logs
+from a3cp.config import SCHEMA_VERSION, Settings
+from a3cp.storage_layout import iter_session_logs
 from eventstore import read_log
 from projections import migrate, queries
 from projections.engine import make_engine

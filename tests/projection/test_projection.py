@@ -12,8 +12,9 @@ from projection_checks import END, START, as_user, dump, rebuilt_dump, request, 
 from starlette.testclient import TestClient
 
 from a3cp import cli
-from a3cp.config import Settings, iter_session_logs, session_log_path
+from a3cp.config import Settings
 from a3cp.schemas import new_record_id, utc_now
+from a3cp.storage_layout import iter_session_logs, session_log_path
 from eventstore import append_event, read_log
 from projections import migrate
 from projections.engine import make_engine
@@ -84,7 +85,7 @@ def populate(client: TestClient, settings: Settings) -> tuple[list[str], list[st
     third = start(client, "ben")
     path = session_log_path(settings, "ana", second)
     append_event(path, feature_event("ana", second, 30))
-    client.app.state.services.projection.after_append(path)
+    client.app.state.services.projection.after_append(path.relative_to(settings.log_root).as_posix())
     end(client, "ana", first)
     record_ids = [event["record_id"] for p in iter_session_logs(settings) for event in read_log(p).events]
     return [first, second, third], ["ana", "ben", "nobody"], record_ids

@@ -15,9 +15,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, session_features_dir
+from a3cp.config import Settings
 from a3cp.schemas import CaptureMeta
 from a3cp.services.session_log import SessionLog
+from a3cp.storage_layout import session_features_dir
 from tests.capture.conftest import CAPTURE_PATH, feature_events, multipart
 from tests.fixtures.person import person_frames
 from tests.fixtures.races import FORK

@@ -27,9 +27,10 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, session_features_dir
+from a3cp.config import Settings
 from a3cp.domain.errors import DomainError
 from a3cp.schemas import CaptureMeta, SessionManagerStartInput
+from a3cp.storage_layout import session_features_dir
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, multipart
 from tests.fixtures.person import person_frames
 from tests.fixtures.races import race_in_processes

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from a3cp.config import ID_PATTERN, Settings
+from a3cp.config import Settings
+from a3cp.storage_layout import ID_PATTERN
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, multipart, start_session
 from tests.capture_ws.conftest import Capture
 from tests.fixtures.person import person_frames

@@ -22,7 +22,8 @@ import pytest
 from events import make_event
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, iter_session_logs, session_log_path
+from a3cp.config import Settings
+from a3cp.storage_layout import iter_session_logs, session_log_path
 from eventstore import append_event, read_log, recorder
 from web.app import create_app
 

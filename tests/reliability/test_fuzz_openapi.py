@@ -33,8 +33,9 @@ from schemathesis import GenerationMode
 from starlette.testclient import TestClient
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from a3cp.config import Settings, iter_session_logs
+from a3cp.config import Settings
 from a3cp.services.verify import verify
+from a3cp.storage_layout import iter_session_logs
 from eventstore import read_log
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
 from tests.spine.invariants import assert_event_invariants

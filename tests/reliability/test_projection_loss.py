@@ -23,7 +23,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from a3cp import cli
-from a3cp.config import Settings, iter_session_logs
+from a3cp.config import Settings
+from a3cp.storage_layout import iter_session_logs
 from eventstore import read_log
 from projections import sqlite_file
 from projections.models import Base

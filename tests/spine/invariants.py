@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from a3cp.config import ID_PATTERN, SCHEMA_VERSION
+from a3cp.config import SCHEMA_VERSION
 from a3cp.schemas import A3CPMessage, EventEnvelope
+from a3cp.storage_layout import ID_PATTERN
 
 TIMESTAMP_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$")
 ID_RE = re.compile(ID_PATTERN)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from invariants import assert_event_invariants, assert_reparses
 from pydantic import ValidationError
 
-from a3cp.config import ID_PATTERN, Settings, UnsafeIdError, require_safe_id, session_log_path
+from a3cp.config import Settings
 from a3cp.schemas import (
     EventEnvelope,
     SessionManagerEndInput,
@@ -26,6 +26,7 @@ from a3cp.schemas import (
     format_timestamp,
     parse_timestamp,
 )
+from a3cp.storage_layout import ID_PATTERN, UnsafeIdError, require_safe_id, session_log_path
 from eventstore import read_log
 from eventstore.format import decode_line, encode_event
 from web.services import Services

@@ -11,8 +11,9 @@ from invariants import assert_event_invariants, end_body, start_body, tree
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
-from a3cp.config import Settings, session_log_path
+from a3cp.config import Settings
 from a3cp.schemas import format_timestamp
+from a3cp.storage_layout import session_log_path
 from eventstore import read_log
 
 START = "/session_manager/sessions.start"

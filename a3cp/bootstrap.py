@@ -1,0 +1,73 @@
+"""The composition root: builds one process's settings-bound parts (layout, recorder, projection,
+services) in one place, for the web app, the CLI and the benchmarks alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from a3cp.config import Settings
+from a3cp.services.reads import ReadService
+from a3cp.services.session_log import SessionLog
+from a3cp.services.sessions import SessionService
+from a3cp.services.timeouts import TimeoutSweeper
+from a3cp.storage_layout import StorageLayout
+from eventstore import FileLogStore
+from projections.store import Projection
+
+if TYPE_CHECKING:
+    from a3cp.capture.remote import RemoteCaptureService
+    from a3cp.services.captures import CaptureService
+
+
+def capture_service(
+    settings: Settings, session_log: SessionLog, reads: ReadService
+) -> CaptureService | RemoteCaptureService:
+    """MediaPipe in this process, or (role ingest) the forwarder to the extractor process.
+
+    Imported lazily: the ingest role never loads MediaPipe or OpenCV (its image has neither).
+    """
+    if settings.role == "ingest":
+        from a3cp.capture.remote import RemoteCaptureService
+
+        return RemoteCaptureService(settings.extractor_url)
+    from a3cp.services.captures import CaptureService
+
+    return CaptureService(settings, session_log, reads.find_record)
+
+
+def projection_for(settings: Settings) -> Projection:
+    """The projection of `settings`' logs (roots created; schema not yet upgraded)."""
+    layout = StorageLayout(settings)
+    layout.ensure_roots()
+    return Projection(settings, store=FileLogStore(layout))
+
+
+@dataclass
+class Services:
+    """Everything one app instance (or one CLI command) uses, wired from Settings."""
+
+    settings: Settings
+    session_log: SessionLog
+    sessions: SessionService
+    projection: Projection
+    sweeper: TimeoutSweeper
+    reads: ReadService
+    captures: CaptureService | RemoteCaptureService
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        projection = projection_for(settings)
+        projection.upgrade()  # cheap when already at head
+        session_log = SessionLog(projection.store, listeners=[projection.after_append])
+        sweeper = TimeoutSweeper(session_log, projection, settings.session_timeout_s)
+        reads = ReadService(projection, sweeper)
+        return cls(
+            settings=settings,
+            session_log=session_log,
+            sessions=SessionService(session_log, reads.find_record),
+            projection=projection,
+            sweeper=sweeper,
+            reads=reads,
+            captures=capture_service(settings, session_log, reads),
+        )
