@@ -55,7 +55,7 @@ class StorageLayout:
         return path
 
     def log_path(self, user_id: str, session_id: str, *, create_dir: bool = False) -> Path:
-        """A session's canonical record: `<LOG_ROOT>/users/<user_id>/sessions/<session_id>` + the log suffix."""
+        """A session's canonical record: `<LOG_ROOT>/users/<user_id>/sessions/<session_id>` + log suffix."""
         directory = self.sessions_log_dir(user_id, create=create_dir)
         return directory / (require_safe_id(session_id, "session_id") + LOG_FILE_SUFFIX)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, RowMapping, select
 
 from a3cp.schemas import CaptureSummary, FeaturesIndex, RecordLocation, SessionDetail, UserSessions
 from projections.models import RecordRow, SessionRow
@@ -14,7 +13,7 @@ _RECORDS = RecordRow.__table__
 _SESSIONS = SessionRow.__table__
 
 
-def _capture(row: Mapping[str, Any]) -> CaptureSummary:
+def _capture(row: RowMapping) -> CaptureSummary:
     return CaptureSummary(
         record_id=row["record_id"],
         capture_id=row["capture_id"],

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +38,10 @@ from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, RecordRow, SessionRow
 
 logger = logging.getLogger("a3cp.projection")
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# Both dialects' INSERTs have ON CONFLICT (the generic one does not).
+Insert = sqlite.Insert | postgresql.Insert
+InsertFor = Callable[[type[Base]], Insert]
+_INSERTS: dict[str, InsertFor] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 T = TypeVar("T")
 REBUILD_BATCH_EVENTS = 50_000
 REBUILD_SQLITE_CACHE_KIB = 128 * 1024
@@ -200,7 +203,7 @@ class Projection:
         self.upgrade()
         total = CatchUp()
         batch = _Batch()
-        deferred = RecordRow.__table__.indexes
+        deferred = Base.metadata.tables[RecordRow.__tablename__].indexes
         with self._writing() as conn, _bulk_load(conn), _gc_paused():
             for index in deferred:
                 index.drop(conn)
@@ -217,7 +220,7 @@ class Projection:
         return RebuildSummary(total, time.monotonic() - began)
 
 
-def _upsert(insert: Callable[[type[Base]], Any], model: type[Base], key: str) -> Executable:
+def _upsert(insert: InsertFor, model: type[Base], key: str) -> Executable:
     """INSERT ... ON CONFLICT (key) DO UPDATE every other column, for executemany."""
     statement = insert(model)
     columns = [column.name for column in model.__table__.columns if column.name != key]

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from a3cp.config import SCHEMA_VERSION
 from a3cp.schemas.base import EventEnvelope, SchemaVersion
 
-START_EVENT = "session.start"
-END_EVENT = "session.end"
-FEATURE_EVENT = "capture.features"
+START_EVENT: Final = "session.start"
+END_EVENT: Final = "session.end"
+FEATURE_EVENT: Final = "capture.features"
 SESSION_SOURCE = "session_manager"
 FEATURE_SOURCE = "landmark_extractor"
-TIMEOUT_REASON = "timeout"
+TIMEOUT_REASON: Final = "timeout"
 
 
 class RecordedEvent(EventEnvelope):

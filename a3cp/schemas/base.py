@@ -96,9 +96,10 @@ def new_record_id() -> str:
 
 
 class StrictModel(BaseModel):
-    """Requests: unknown fields are errors, so a typo is named instead of silently dropped."""
+    """Requests: unknown fields are errors, so a typo is named instead of silently dropped (pydantic
+    never turns a number into a string field's value, so strings need no extra strictness)."""
 
-    model_config = ConfigDict(extra="forbid", str_strict=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class Envelope(StrictModel):
