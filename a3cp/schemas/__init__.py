@@ -34,7 +34,6 @@ from a3cp.schemas.projection import (
 )
 from a3cp.schemas.session_manager import (
     Session,
-    SessionHeader,
     SessionManagerEndInput,
     SessionManagerEndOutput,
     SessionManagerStartInput,
@@ -70,7 +69,6 @@ __all__ = [
     "SafeId",
     "Session",
     "SessionDetail",
-    "SessionHeader",
     "SessionManagerEndInput",
     "SessionManagerEndOutput",
     "SessionManagerStartInput",

@@ -12,18 +12,6 @@ SessionStatus = Literal["active", "closed"]
 ValidationStatus = Literal["active", "closed", "invalid"]
 
 
-class SessionHeader(BaseModel):
-    """The minimal facts recorded about who started a session, where and with what consent."""
-
-    user_id: SafeId
-    session_id: SafeId
-    timestamp: Timestamp
-    performer_id: PerformerId
-    device_id: str | None = Field(default=None, max_length=128)
-    consent_given: bool | None = None
-    is_demo: bool | None = None
-
-
 class SessionManagerStartInput(Envelope):
     """POST /session_manager/sessions.start. `record_id` is the idempotency key."""
 
