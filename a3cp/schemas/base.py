@@ -32,13 +32,20 @@ def _check_uuid4(value: str) -> str:
     return value.lower()
 
 
-def _check_timestamp(value: str) -> str:
+def _instant(value: str) -> datetime:
+    """The aware UTC instant of a wire timestamp; ValueError naming what is wrong otherwise."""
     if _TIMESTAMP_RE.fullmatch(value) is None:
         raise ValueError("must be UTC ISO 8601 with milliseconds and Z, e.g. 2026-11-24T10:00:00.123Z")
     try:
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+        # fromisoformat, not strptime: the pattern already fixed the form, and it is ~25x faster (every
+        # logged event's timestamp is checked again when the projection or a fold reads it back)
+        return datetime.fromisoformat(value)
     except ValueError as exc:
         raise ValueError(f"not a real date and time: {exc}") from None
+
+
+def _check_timestamp(value: str) -> str:
+    _instant(value)
     return value
 
 
@@ -82,7 +89,7 @@ def format_timestamp(moment: datetime) -> str:
 
 def parse_timestamp(value: str) -> datetime:
     """Parse a wire timestamp into an aware UTC datetime."""
-    return datetime.strptime(_check_timestamp(value), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return _instant(value)
 
 
 def utc_now() -> str:
