@@ -10,14 +10,13 @@ fails (disk full), so a failed append leaves the log exactly as it was.
 
 from __future__ import annotations
 
-import fcntl
 import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eventstore.durable import exclusive_flock, fsync_directory
 from eventstore.format import TORN_MARKER, decode_line, encode_event
 
 
@@ -105,14 +104,6 @@ def parse_log(data: bytes, base: int) -> LogRead:
 _OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _open_for_append(path: Path) -> int:
     """Open the log, creating it if needed; a new file's directory entry is fsynced before use."""
     while True:
@@ -125,21 +116,11 @@ def _open_for_append(path: Path) -> int:
         except FileExistsError:
             continue  # another process created it between our two opens
         try:
-            _fsync_directory(path.parent)
+            fsync_directory(path.parent)
         except BaseException:
             os.close(fd)
             raise
         return fd
-
-
-@contextmanager
-def _locked_for_append(path: Path) -> Iterator[int]:
-    fd = _open_for_append(path)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield fd
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _ends_with_fragment(fd: int, size: int) -> bool:
@@ -191,7 +172,7 @@ def append_events(
     if not events:
         raise ValueError("append_events needs at least one event")
     payload = b"".join(encode_event(event) for event in events)
-    with _locked_for_append(path) as fd:
+    with exclusive_flock(_open_for_append(path)) as fd:
         size = os.fstat(fd).st_size
         if _ends_with_fragment(fd, size):
             _write_fully(fd, TORN_MARKER)

@@ -7,13 +7,14 @@ Everything here is about derived data only (the projection); the session logs ar
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Engine
+
+from eventstore.durable import exclusive_flock
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 FileIdentity = tuple[int, int]
@@ -74,9 +75,5 @@ def remove(path: Path) -> None:
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """An exclusive flock on `<path>.lock`, so that processes sharing the file recover it one at a time."""
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with exclusive_flock(os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)):
         yield
-    finally:
-        os.close(fd)  # releases the lock

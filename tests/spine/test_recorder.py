@@ -113,13 +113,13 @@ def test_torn_tail_is_skipped_reported_and_never_becomes_an_event(log: Path, fra
 
 def test_creating_a_log_fsyncs_its_directory(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[Path] = []
-    real = recorder._fsync_directory
+    real = recorder.fsync_directory
 
     def spy(directory: Path) -> None:
         synced.append(directory)
         real(directory)
 
-    monkeypatch.setattr(recorder, "_fsync_directory", spy)
+    monkeypatch.setattr(recorder, "fsync_directory", spy)
     append_event(log, make_event())
     append_event(log, make_event())
     assert synced == [log.parent], "fsync the directory once, when the file is created"
