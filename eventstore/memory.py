@@ -1,7 +1,7 @@
 """`MemoryLogStore`: a SessionLogStore in memory, for fast service tests.
 
 Each log is kept as the exact bytes the file recorder would write (same line format, same parser),
-so positions, offsets and torn-line handling behave as with files; there is just no disk and no lock
+so positions and offsets are those of the files; there is no disk, so no torn tail, and no lock
 across processes (one process, guarded by a thread lock).
 """
 
