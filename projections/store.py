@@ -27,7 +27,7 @@ from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
 from a3cp.config import Settings, iter_session_logs, session_log_sizes
-from a3cp.domain.errors import ProjectionUnavailable
+from a3cp.faults import ProjectionUnavailable
 from eventstore import LogRead, read_log_from
 from projections import migrate, sqlite_file
 from projections.apply import LogPlace, Row, fold_session, is_envelope, record_row

@@ -14,7 +14,7 @@ from a3cp.schemas.base import (
     parse_timestamp,
     utc_now,
 )
-from a3cp.schemas.capture import CaptureCreated, CaptureMeta, CaptureSpec
+from a3cp.schemas.capture import CaptureCreated, CaptureFinish, CaptureMeta, CaptureSpec
 from a3cp.schemas.capture_ws import (
     CAPTURE_CLIENT_MESSAGE,
     CaptureAbort,
@@ -45,6 +45,7 @@ from a3cp.schemas.session_manager import (
 
 __all__ = [
     "CaptureCreated",
+    "CaptureFinish",
     "CaptureMeta",
     "CaptureSpec",
     "CAPTURE_CLIENT_MESSAGE",
