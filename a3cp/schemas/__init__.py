@@ -23,7 +23,7 @@ from a3cp.schemas.capture_ws import (
     CaptureOpen,
     CaptureResult,
 )
-from a3cp.schemas.errors import ErrorResponse, FieldError
+from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.projection import (
     CaptureSummary,
     FeaturesIndex,
@@ -59,6 +59,8 @@ __all__ = [
     "Annotation",
     "CaptureSummary",
     "Envelope",
+    "ClientContract",
+    "ErrorCodeContract",
     "ErrorResponse",
     "EventEnvelope",
     "FeaturesIndex",

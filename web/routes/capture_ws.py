@@ -74,10 +74,13 @@ class ClientGone(Exception):
 class ProtocolViolation(Exception):
     """A message that breaks the protocol's framing; `code` is a row of the error table."""
 
-    def __init__(self, message: str, code: str = "protocol_violation") -> None:
+    code = "protocol_violation"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
-        self.code = code
         self.message = message
+        if code is not None:
+            self.code = code
 
 
 @dataclass(frozen=True)
