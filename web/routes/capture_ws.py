@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
 from a3cp.config import Settings
+from a3cp.domain.capture import epoch_ms_of
 from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy
 from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFound
 from a3cp.faults import Fault
@@ -40,7 +41,6 @@ from a3cp.schemas import (
     CaptureOpen,
     CaptureResult,
     CaptureSpec,
-    parse_timestamp,
     utc_now,
 )
 from web.error_table import CLOSE_NORMAL, ws_abort
@@ -89,10 +89,6 @@ class _PendingFrame:
 
     timestamp_ms: int
     byte_length: int
-
-
-def _epoch_ms(timestamp: str) -> int:
-    return round(parse_timestamp(timestamp).timestamp() * 1000)
 
 
 def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
@@ -179,7 +175,7 @@ class CaptureConnection:
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
             CaptureDeclaration(
-                start_ms=_epoch_ms(message.timestamp_start),
+                start_ms=epoch_ms_of(message.timestamp_start),
                 fps=message.fps_target,
                 width=message.width,
                 height=message.height,
@@ -205,7 +201,9 @@ class CaptureConnection:
         if self.pending is not None:
             raise ProtocolViolation("capture.frame_meta arrived while the previous frame's bytes were due")
         stamp = self.policy.admit(
-            seq=message.seq, timestamp_ms=_epoch_ms(message.timestamp_frame), byte_length=message.byte_length
+            seq=message.seq,
+            timestamp_ms=epoch_ms_of(message.timestamp_frame),
+            byte_length=message.byte_length,
         )
         self.pending = _PendingFrame(stamp, message.byte_length)
         await self._recheck_session()
@@ -228,7 +226,7 @@ class CaptureConnection:
         self._check_envelope(message)
         if self.pending is not None:
             raise ProtocolViolation("capture.close arrived while a frame's bytes were due")
-        self.policy.close(_epoch_ms(message.timestamp_end))
+        self.policy.close(epoch_ms_of(message.timestamp_end))
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
         result = CaptureResult.wrap(self._server_envelope(), body)
