@@ -87,9 +87,15 @@ async def _on_fault(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_unsafe_id(request: Request, exc: Exception) -> JSONResponse:
-    # The id's field travels on the exception (config's UnsafeIdError); "id" when it does not say.
-    field = str(getattr(exc, "field", None) or "id")
+    field = _unsafe_id_field(exc)
     return error_response(400, "validation_error", str(exc), [FieldError(field=field, message=str(exc))])
+
+
+def _unsafe_id_field(exc: Exception) -> str:
+    """The id's field. TODO(merge): config's UnsafeIdError should carry `field`; until it does, its
+    message (which starts with the field, see a3cp.config.require_safe_id) is the only source."""
+    field = getattr(exc, "field", None)
+    return field if isinstance(field, str) else str(exc).split(" ", 1)[0]
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
