@@ -16,6 +16,7 @@ MIN_CAPTURE_SECONDS = 2.0
 MAX_CAPTURE_SECONDS = 120.0
 MAX_FPS = 15.0
 MAX_FRAME_PIXELS = 640 * 480
+MAX_FRAME_SIDE = 640  # either orientation of 640x480 fits; MAX_FRAME_PIXELS bounds the area
 MAX_FRAMES = 1800
 # Room for the longest capture (1800 frames) of 480p JPEGs averaging up to ~109 KiB: a detailed scene at
 # JPEG quality 80 is ~40 KiB, so 64 MiB refused real 120 s captures (docs/benchmarks.md).

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from a3cp.domain.errors import ProjectionUnavailable
+from a3cp.faults import ProjectionUnavailable
 from projections import sqlite_file
 
 logger = logging.getLogger("a3cp.projection")
@@ -121,12 +121,10 @@ class LossGuard:
                         return work()
                     except SQLAlchemyError as exc:
                         if self.path is None or attempt:
-                            raise ProjectionUnavailable(
-                                "the read model is unavailable; retry later", None
-                            ) from exc
+                            raise ProjectionUnavailable("the read model is unavailable; retry later") from exc
                         logger.warning("projection query failed (%s); checking the database file", exc)
             self._recover()
-        raise ProjectionUnavailable("the read model could not be rebuilt; retry later", None)
+        raise ProjectionUnavailable("the read model could not be rebuilt; retry later")
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -154,4 +152,4 @@ class LossGuard:
                 self.recoveries += 1
         except (SQLAlchemyError, OSError) as exc:
             logger.error("projection %s could not be rebuilt: %s", self.path, exc)
-            raise ProjectionUnavailable("the read model could not be rebuilt; retry later", None) from exc
+            raise ProjectionUnavailable("the read model could not be rebuilt; retry later") from exc

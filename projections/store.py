@@ -27,8 +27,8 @@ from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
 from a3cp.config import Settings
-from a3cp.domain.errors import ProjectionUnavailable
 from a3cp.domain.events import parse_event
+from a3cp.faults import ProjectionUnavailable
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore, LogRead, SessionLogStore
 from projections import migrate, sqlite_file

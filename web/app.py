@@ -10,11 +10,19 @@ from starlette.routing import Route
 from a3cp.config import Settings
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
-from web.routes import camera_feed_worker, capture_ws, demo, extractor, session_manager, sessions_read
+from web.routes import (
+    camera_feed_worker,
+    capture_ws,
+    contract,
+    demo,
+    extractor,
+    session_manager,
+    sessions_read,
+)
 from web.services import Services
 from web.sweeper import sweeper_lifespan
 
-ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, demo]
+ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

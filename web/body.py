@@ -1,9 +1,9 @@
-"""Read a JSON request body under a byte cap and validate it into a model."""
+"""Read a JSON request body under a byte cap; turn JSON bytes (a body or a multipart part) into a model."""
 
 from __future__ import annotations
 
 import json
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
@@ -39,28 +39,36 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def parse_json_body(request: Request, model: type[ModelT]) -> ModelT:
-    """Validate the JSON body into `model`; 400 naming each bad field, 413 when too large."""
-    raw = await read_capped(request, MAX_JSON_BODY_BYTES)
+def json_object(raw: bytes, field: str = "body") -> dict[str, Any]:
+    """`raw` as a JSON object; 400 naming `field` when it is not valid JSON or not an object."""
+    what = "request body" if field == "body" else field
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         # ValueError covers bad UTF-8, bad JSON and integers over Python's digit limit;
         # RecursionError covers hostile nesting ("[[[[..."). Both are the client's fault.
         raise RequestRejected(
-            400,
-            "invalid_json",
-            "request body is not valid JSON",
-            [FieldError(field="body", message=str(exc))],
+            400, "invalid_json", f"{what} is not valid JSON", [FieldError(field=field, message=str(exc))]
         ) from None
     if not isinstance(data, dict):
         raise RequestRejected(
             400,
             "validation_error",
-            "request body must be a JSON object",
-            [FieldError(field="body", message="expected a JSON object")],
+            f"{what} must be a JSON object",
+            [FieldError(field=field, message="expected a JSON object")],
         )
+    return data
+
+
+def parse_json(raw: bytes, model: type[ModelT], field: str = "body") -> ModelT:
+    """Validate JSON bytes into `model`; 400 naming each bad field (prefixed `field.` for a part)."""
+    data = json_object(raw, field)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise rejected_from_validation(exc) from None
+        raise rejected_from_validation(exc, prefix="" if field == "body" else field) from None
+
+
+async def parse_json_body(request: Request, model: type[ModelT]) -> ModelT:
+    """Validate the JSON body into `model`; 400 naming each bad field, 413 when too large."""
+    return parse_json(await read_capped(request, MAX_JSON_BODY_BYTES), model)

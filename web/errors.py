@@ -1,4 +1,8 @@
-"""Turn every failure into a JSON error body (`ErrorResponse`); never a stack trace."""
+"""Turn every failure into a JSON error body (`ErrorResponse`); never a stack trace.
+
+Domain errors and faults carry a code only; its HTTP status comes from the error table
+(web/error_table.py). Requests refused by the web layer itself carry their status.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from a3cp.domain.errors import DomainError
+from a3cp.faults import Fault
 from a3cp.schemas import ErrorResponse, FieldError
 from a3cp.storage_layout import UnsafeIdError
+from web.error_table import http_status
 
 logger = logging.getLogger("a3cp.web")
 
@@ -71,12 +77,18 @@ async def _on_rejected(request: Request, exc: Exception) -> JSONResponse:
 async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
-    return error_response(exc.status_code, exc.code, exc.message, fields)
+    return error_response(http_status(exc.code), exc.code, exc.message, fields)
+
+
+async def _on_fault(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Fault)
+    logger.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
+    return error_response(http_status(exc.code), exc.code, exc.message)
 
 
 async def _on_unsafe_id(request: Request, exc: Exception) -> JSONResponse:
-    field = str(exc).split(" ", 1)[0]
-    return error_response(400, "validation_error", str(exc), [FieldError(field=field, message=str(exc))])
+    assert isinstance(exc, UnsafeIdError)
+    return error_response(400, "validation_error", str(exc), [FieldError(field=exc.field, message=str(exc))])
 
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
@@ -104,6 +116,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 EXCEPTION_HANDLERS = {
     RequestRejected: _on_rejected,
     DomainError: _on_domain,
+    Fault: _on_fault,
     UnsafeIdError: _on_unsafe_id,
     HTTPException: _on_http,
     OSError: _on_os_error,  # handled here, not by the catch-all, so it is not re-raised by Starlette

@@ -25,12 +25,17 @@ def _bad_body(message: str) -> RequestRejected:
 def multipart_boundary(request: Request) -> bytes:
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     boundary = options.get(b"boundary")
-    if kind != b"multipart/form-data" or not boundary:
+    if kind != b"multipart/form-data":
         raise RequestRejected(
-            415 if kind != b"multipart/form-data" else 400,
+            415,
             "unsupported_media_type",
             "the body must be multipart/form-data with a boundary",
             [FieldError(field="content-type", message="expected multipart/form-data")],
+        )
+    if not boundary:
+        message = "multipart/form-data needs a boundary"
+        raise RequestRejected(
+            400, "invalid_multipart", message, [FieldError(field="content-type", message=message)]
         )
     return boundary
 

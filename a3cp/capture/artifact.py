@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
-from a3cp.domain.capture import CaptureRejected
+from a3cp.domain.errors import RecordIdConflict
 
 ARTIFACT_SUFFIX = ".npz"
 
@@ -31,7 +32,7 @@ class Artifact:
     created: bool  # False when an identical file was already there (a retried capture)
 
 
-def encode_npz(features: np.ndarray, timestamps_ms: np.ndarray) -> bytes:
+def encode_npz(features: npt.NDArray[np.float32], timestamps_ms: npt.NDArray[np.int64]) -> bytes:
     buffer = io.BytesIO()
     np.savez(
         buffer, features=features.astype(np.float32, copy=False), timestamps_ms=timestamps_ms.astype(np.int64)
@@ -52,19 +53,26 @@ def file_digest(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+@contextmanager
+def _opened_directory(directory: Path) -> Iterator[int]:
+    """A read-only descriptor of `directory` (to fsync its entries or flock it), closed on exit."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.fsync(fd)
+        yield fd
     finally:
         os.close(fd)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with _opened_directory(directory) as fd:
+        os.fsync(fd)
 
 
 def write_artifact(directory: Path, record_id: str, payload: bytes) -> Artifact:
     """Store `payload` as `<record_id>.npz` in `directory` without ever replacing an existing file.
 
     An existing file with the same bytes is accepted (a retry after a crash between this write and the
-    event append); one with other bytes is a 409 on record_id.
+    event append); one with other bytes is a record_id conflict.
     """
     final = directory / f"{record_id}{ARTIFACT_SUFFIX}"
     digest = sha256_digest(payload)
@@ -80,11 +88,8 @@ def write_artifact(directory: Path, record_id: str, payload: bytes) -> Artifact:
             created = True
         except FileExistsError:
             if file_digest(final) != digest:
-                raise CaptureRejected(
-                    "record_id_conflict",
-                    "a different feature file already exists for this record_id",
-                    "record_id",
-                    status_code=409,
+                raise RecordIdConflict(
+                    "a different feature file already exists for this record_id", "record_id"
                 ) from None
             created = False
     finally:
@@ -101,12 +106,9 @@ def recording_lock(directory: Path) -> Iterator[None]:
     that created the file but lost the event append would delete the file the winner's event points to.
     The lock is an flock on the directory itself (no lock file); the kernel drops it if the holder dies.
     """
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
+    with _opened_directory(directory) as fd:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+        yield  # closing the descriptor releases the lock
 
 
 def remove_artifact(artifact: Artifact) -> None:

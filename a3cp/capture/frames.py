@@ -10,15 +10,16 @@ import io
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, UnidentifiedImageError
 
-from a3cp.domain.capture import CaptureRejected
+from a3cp.domain.errors import CaptureRejected
 
 _FORMATS = {"JPEG", "PNG"}
 _JPEG_END = b"\xff\xd9"  # end-of-image marker: its absence means a truncated upload
 
 
-def decode_frame(data: bytes, index: int, width: int, height: int) -> np.ndarray:
+def decode_frame(data: bytes, index: int, width: int, height: int) -> npt.NDArray[np.uint8]:
     """Frame `index` as an (height, width, 3) uint8 RGB array, or CaptureRejected naming the frame."""
     field = f"frame[{index}]"
     if not data:
@@ -41,4 +42,5 @@ def decode_frame(data: bytes, index: int, width: int, height: int) -> np.ndarray
     pixels = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if pixels is None or pixels.shape[:2] != (height, width):
         raise CaptureRejected("frame_decode_failed", f"frame {index} could not be decoded", field)
-    return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)
+    rgb: npt.NDArray[np.uint8] = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB).astype(np.uint8, copy=False)
+    return rgb

@@ -1,13 +1,12 @@
 """The ingest role's capture pipeline: forward each bounded capture to the extractor process over HTTP.
 
-`RemoteCaptureService.open_async(spec)` returns a `RemoteCapture` with the same async interface as the
-local pipeline (`push`, `finish`, `abort`; see a3cp.services.captures.AsyncCapture), so the HTTP and
-WebSocket ingest routes work unchanged. Each capture is one streamed
-`POST {A3CP_EXTRACTOR_URL}/internal/extractor/captures` (multipart/form-data, parsed on the other side
-by the public endpoint's streaming parser): a `spec` part (the CaptureSpec JSON), then per frame an
-optional `timestamp_ms` part and the `frame` part, then a `finish` part (`{"timestamp_end": ...}`).
-The extractor records only after the whole body, `finish` included, has arrived. Frames go out as they
-arrive through a small bounded queue; nothing is written to disk here.
+`RemoteCaptureService` and its `RemoteCapture` implement the capture pipeline seam (a3cp.capture.pipeline)
+like the local pipeline, so the HTTP and WebSocket ingest routes work unchanged. Each capture is one
+streamed `POST {A3CP_EXTRACTOR_URL}/internal/extractor/captures` (multipart/form-data, parsed on the
+other side by the one capture ingest parser, web.capture_ingest): a `spec` part (the CaptureSpec
+JSON), then per frame an optional `timestamp_ms` part and the `frame` part, then a `finish` part
+(`{"timestamp_end": ...}`). The extractor records only after the whole body, `finish` included, has
+arrived. Frames go out as they arrive through a small bounded queue; nothing is written to disk here.
 
 Timeouts and retries (docs/deployment.md):
 - connect 2 s, write 30 s, read 60 s (the wait for the extractor's answer after the last part).
@@ -16,7 +15,8 @@ Timeouts and retries (docs/deployment.md):
   deterministic, so a resend of the same frames yields the same file, hash and single event.
 - Not retried: anything after the first byte was sent (the extractor died or stalled mid-capture):
   503 `extractor_unavailable`, and the extractor's abort path leaves no file and no event.
-- An answer from the extractor (201, or an error body) is relayed with its status, code and field.
+- An answer from the extractor (201, or an error body) is relayed with its code, field and message; the
+  extractor's own capture policy and session checks made it, so ingest answers exactly as one process.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from typing import Any
 
 import httpx
 
-from a3cp.domain.capture import check_spec
+from a3cp.capture.pipeline import epoch_ms, timestamp_text
+from a3cp.domain.capture import policy_for
 from a3cp.domain.errors import DomainError
-from a3cp.schemas import CaptureSpec, format_timestamp
+from a3cp.faults import ExtractorUnavailable
+from a3cp.schemas import CaptureSpec
 
 EXTRACTOR_PATH = "/internal/extractor/captures"
 TIMEOUTS = httpx.Timeout(connect=2.0, write=30.0, read=60.0, pool=2.0)
@@ -41,30 +43,14 @@ CONNECT_BACKOFF_S = 0.5
 QUEUE_PARTS = 8
 
 
-class ExtractorUnavailable(DomainError):
-    """The extractor could not be reached or went away mid-capture (recorded nothing, docs/deployment.md)."""
-
-    status_code = 503
-    code = "extractor_unavailable"
-
-
 class ExtractorRejected(DomainError):
-    """The extractor answered with an error: relayed to the client with its status, code and field."""
+    """The extractor refused the capture: its code, field and message, relayed as they came."""
 
-    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any]) -> None:
         fields = body.get("fields") or []
         field = fields[0].get("field") if fields and isinstance(fields[0], dict) else None
         super().__init__(str(body.get("message", "the extractor rejected the capture")), field)
-        self.status_code = status_code
         self.code = str(body.get("error", "extractor_error"))
-
-
-def _timestamp(value: datetime | str | None) -> str | None:
-    return format_timestamp(value) if isinstance(value, datetime) else value
-
-
-def _epoch_ms(value: datetime | int | None) -> int | None:
-    return round(value.timestamp() * 1000) if isinstance(value, datetime) else value
 
 
 class RemoteCaptureService:
@@ -74,8 +60,8 @@ class RemoteCaptureService:
         self.url = extractor_url.rstrip("/") + EXTRACTOR_PATH
 
     async def open_async(self, spec: CaptureSpec) -> RemoteCapture:
-        """Check the declared guardrails here (cheap, pure), then start streaming to the extractor."""
-        check_spec(spec)
+        """Check the declared rules here (cheap, pure), then start streaming to the extractor."""
+        policy_for(spec)
         return RemoteCapture(self.url, spec.model_dump_json(exclude_none=True).encode())
 
 
@@ -93,13 +79,13 @@ class RemoteCapture:
 
     async def push(self, image: bytes, timestamp: datetime | int | None = None) -> None:
         """Queue one encoded frame; raises at once if the extractor went away or refused the capture."""
-        stamp = _epoch_ms(timestamp)
+        stamp = epoch_ms(timestamp)
         head = b"" if stamp is None else self._part("timestamp_ms", "text/plain", str(stamp).encode())
         await self._put(head + self._part("frame", "application/octet-stream", image))
 
     async def finish(self, timestamp_end: datetime | str | None = None) -> dict[str, Any]:
         """Send the `finish` part and the closing boundary; returns the extractor's 201 body."""
-        end = json.dumps({"timestamp_end": _timestamp(timestamp_end)}).encode()
+        end = json.dumps({"timestamp_end": timestamp_text(timestamp_end)}).encode()
         await self._put(self._part("finish", "application/json", end))
         await self._put(None)
         try:
@@ -115,7 +101,7 @@ class RemoteCapture:
         self._task.cancel()
         try:
             await self._task
-        except (asyncio.CancelledError, DomainError):
+        except (asyncio.CancelledError, DomainError, ExtractorUnavailable):
             pass
 
     async def _put(self, item: bytes | None) -> None:
@@ -146,7 +132,7 @@ class RemoteCapture:
         except ValueError as exc:
             raise ExtractorUnavailable("the landmark extractor sent an unreadable answer") from exc
         if response.status_code != 201 or not isinstance(body, dict):
-            raise ExtractorRejected(response.status_code, body if isinstance(body, dict) else {})
+            raise ExtractorRejected(body if isinstance(body, dict) else {})
         return body
 
     async def _body(self) -> AsyncIterator[bytes]:

@@ -14,7 +14,7 @@ from a3cp.schemas.base import (
     parse_timestamp,
     utc_now,
 )
-from a3cp.schemas.capture import CaptureCreated, CaptureMeta, CaptureSpec
+from a3cp.schemas.capture import CaptureCreated, CaptureFinish, CaptureMeta, CaptureSpec
 from a3cp.schemas.capture_ws import (
     CAPTURE_CLIENT_MESSAGE,
     CaptureAbort,
@@ -23,7 +23,7 @@ from a3cp.schemas.capture_ws import (
     CaptureOpen,
     CaptureResult,
 )
-from a3cp.schemas.errors import ErrorResponse, FieldError
+from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.projection import (
     CaptureSummary,
     FeaturesIndex,
@@ -44,6 +44,7 @@ from a3cp.schemas.session_manager import (
 
 __all__ = [
     "CaptureCreated",
+    "CaptureFinish",
     "CaptureMeta",
     "CaptureSpec",
     "CAPTURE_CLIENT_MESSAGE",
@@ -57,6 +58,8 @@ __all__ = [
     "Annotation",
     "CaptureSummary",
     "Envelope",
+    "ClientContract",
+    "ErrorCodeContract",
     "ErrorResponse",
     "EventEnvelope",
     "FeaturesIndex",

@@ -1,4 +1,8 @@
-"""Capture request and result models shared by the HTTP multipart and WebSocket transports."""
+"""Capture request and result models shared by the HTTP multipart and WebSocket transports.
+
+The bounds read the same limit constants the capture policy (a3cp.domain.capture_policy) enforces; the
+policy owns the rules between fields (duration, frame cap, pixel count, timestamp order).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from a3cp.config import MAX_FPS, MAX_FRAMES
+from a3cp.config import MAX_FPS, MAX_FRAME_SIDE, MAX_FRAMES
 from a3cp.schemas.a3cp_message import Annotation, RawFeaturesRef
 from a3cp.schemas.base import Envelope, PerformerId, RecordId, SafeId, Timestamp
 
@@ -33,8 +37,8 @@ class CaptureSpec(Envelope):
     timestamp_start: Timestamp
     timestamp_end: Timestamp | None = None
     fps: Annotated[float, Field(gt=0, le=MAX_FPS, allow_inf_nan=False)]
-    width: Annotated[int, Field(ge=1, le=640)]
-    height: Annotated[int, Field(ge=1, le=640)]
+    width: Annotated[int, Field(ge=1, le=MAX_FRAME_SIDE)]
+    height: Annotated[int, Field(ge=1, le=MAX_FRAME_SIDE)]
     frame_count: Annotated[int, Field(ge=1, le=MAX_FRAMES)] | None = None
     frame_timestamps_ms: Annotated[list[int], Field(max_length=MAX_FRAMES)] | None = None
     annotation: Annotation | None = None
@@ -45,6 +49,14 @@ class CaptureMeta(CaptureSpec):
 
     timestamp_end: Timestamp
     frame_count: Annotated[int, Field(ge=1, le=MAX_FRAMES)]
+
+
+class CaptureFinish(BaseModel):
+    """The `finish` part of a forwarded capture (split mode): when it ended, else the declared end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp_end: Timestamp | None = None
 
 
 class CaptureCreated(BaseModel):

@@ -1,4 +1,5 @@
-"""The JSON body of every error response: a stable code, a sentence, and the fields at fault."""
+"""The JSON body of every error response (a stable code, a sentence, the fields at fault), and the served
+contract that lists every code with its words."""
 
 from __future__ import annotations
 
@@ -14,3 +15,20 @@ class ErrorResponse(BaseModel):
     error: str
     message: str
     fields: list[FieldError] = []
+
+
+class ErrorCodeContract(BaseModel):
+    """How one error code is answered: HTTP status, WebSocket close code (and abort name), words."""
+
+    http_status: int | None
+    ws_close: int | None
+    ws_code: str | None = None
+    words: str
+
+
+class ClientContract(BaseModel):
+    """`GET /contract.json`: what a client must know of the server (the browser reads it, never a copy)."""
+
+    schema_version: str
+    limits: dict[str, int | float]
+    errors: dict[str, ErrorCodeContract]

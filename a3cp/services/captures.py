@@ -1,14 +1,14 @@
 """The capture service: open a bounded capture, stream its frames through Holistic, record it once.
 
-`CaptureService.open` checks everything that is cheap (guardrails, session active for that user,
-record_id unused) before any frame is decoded. A `CaptureHandle` then decodes and tracks frames as
-they arrive and, on `finish`, writes the feature file and appends the single `capture.features`
-event under optimistic concurrency (so a capture never lands after the session's end, and a
-record_id is recorded once), holding the features directory's lock so that racers with the same
-record_id take turns and a loser never removes the winner's file. Any failure leaves no file and
-no event. `AsyncCapture` runs a handle in its own worker thread behind a small bounded queue, for the
-HTTP and WebSocket transports alike.
-"""
+`CaptureService.open` checks everything that is cheap (the capture policy's declared rules, session active
+for that user, record_id unused) before any frame is decoded. A `CaptureHandle` then admits each frame
+through the capture policy (a3cp.domain.capture_policy), decodes and tracks it and, on `finish`, writes
+the feature file and appends the single `capture.features` event under optimistic concurrency (so a
+capture never lands after the session's end, and a record_id is recorded once), holding the features
+directory's lock so that racers with the same record_id take turns and a loser never removes the winner's
+file. Any failure leaves no file and no event. `AsyncCapture` runs a handle in its own worker thread
+behind a small bounded queue, for the HTTP and WebSocket transports alike; `CaptureService` implements
+a3cp.capture.pipeline.CapturePipeline."""
 
 from __future__ import annotations
 
@@ -20,23 +20,21 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import a3cp
 from a3cp.capture.artifact import Artifact, encode_npz, recording_lock, remove_artifact, write_artifact
 from a3cp.capture.frames import decode_frame
+from a3cp.capture.pipeline import epoch_ms, timestamp_text
 from a3cp.config import Settings
-from a3cp.domain.capture import (
-    CaptureRejected,
-    FrameClock,
-    check_spec,
-    encoding_tag,
-    feature_event,
-)
+from a3cp.domain.capture import encoding_tag, epoch_ms_of, feature_event, policy_for
+from a3cp.domain.capture_policy import CapturePolicy
+from a3cp.domain.errors import RecordIdConflict
 from a3cp.domain.events import Append, Decision
 from a3cp.domain.session import SessionState, require_active
 from a3cp.landmarks.holistic import MEDIAPIPE_VERSION, HolisticTracker
 from a3cp.landmarks.layout import FEATURE_DIM, detection_fractions
-from a3cp.schemas import CaptureCreated, CaptureSpec, format_timestamp, utc_now
+from a3cp.schemas import CaptureCreated, CaptureSpec, RawFeaturesRef, utc_now
 from a3cp.services.session_log import SessionLog
 from a3cp.storage_layout import session_features_dir
 
@@ -44,8 +42,8 @@ RecordLookup = Callable[[str], object | None]
 FRAME_QUEUE = 8  # frames waiting for the extractor thread before the transport must wait
 
 
-def _record_id_taken() -> CaptureRejected:
-    return CaptureRejected("record_id_conflict", "record_id was already used", "record_id", status_code=409)
+def _record_id_taken() -> RecordIdConflict:
+    return RecordIdConflict("record_id was already used", "record_id")
 
 
 def _check_unused(state: SessionState, record_id: str) -> None:
@@ -56,31 +54,33 @@ def _check_unused(state: SessionState, record_id: str) -> None:
 class CaptureHandle:
     """One capture in progress. Not thread-safe: one thread feeds it (see AsyncCapture)."""
 
-    def __init__(self, spec: CaptureSpec, settings: Settings, session_log: SessionLog) -> None:
+    def __init__(
+        self, spec: CaptureSpec, policy: CapturePolicy, settings: Settings, session_log: SessionLog
+    ) -> None:
         self.spec = spec
         self._settings = settings
         self._session_log = session_log
-        self._clock = FrameClock(spec)
-        self._rows: list[np.ndarray] = []
+        self._policy = policy
+        self._rows: list[npt.NDArray[np.float32]] = []
         self._tracker: HolisticTracker | None = HolisticTracker()
 
     def add_frame(self, image: bytes, timestamp_ms: int | None = None) -> None:
         """Decode one JPEG/PNG frame in memory and track it; CaptureRejected names the frame."""
         if self._tracker is None:
             raise RuntimeError("capture is closed")
-        index = self._clock.frames
-        self._clock.accept(timestamp_ms)
+        index = self._policy.frames
+        self._policy.admit(timestamp_ms=timestamp_ms, byte_length=len(image))
         rgb = decode_frame(image, index, self.spec.width, self.spec.height)
         self._rows.append(self._tracker.features(rgb))
 
     def finish(self, timestamp_end: str | None = None) -> CaptureCreated:
         """Final checks, then the feature file and the one event; returns the 201 body."""
         try:
-            self._clock.close(timestamp_end)
+            self._policy.close(epoch_ms_of(timestamp_end) if timestamp_end is not None else None)
             end = timestamp_end or self.spec.timestamp_end
-            assert end is not None
+            assert end is not None  # the policy refuses a capture without one
             features = np.stack(self._rows).astype(np.float32, copy=False)
-            timestamps = np.asarray(self._clock.timestamps_ms, dtype=np.int64)
+            timestamps = np.asarray(self._policy.timestamps_ms, dtype=np.int64)
             return self._record(features, timestamps, end)
         finally:
             self.abort()
@@ -92,7 +92,9 @@ class CaptureHandle:
             self._tracker = None
             self._rows.clear()
 
-    def _record(self, features: np.ndarray, timestamps: np.ndarray, timestamp_end: str) -> CaptureCreated:
+    def _record(
+        self, features: npt.NDArray[np.float32], timestamps: npt.NDArray[np.int64], timestamp_end: str
+    ) -> CaptureCreated:
         spec = self.spec
         directory = session_features_dir(self._settings, spec.user_id, spec.session_id, create=True)
         payload = encode_npz(features, timestamps)
@@ -118,7 +120,7 @@ class CaptureHandle:
             user_id=spec.user_id,
             T=features.shape[0],
             D=FEATURE_DIM,
-            raw_features_ref=reference,
+            raw_features_ref=RawFeaturesRef.model_validate(reference),
             quality=quality,
         )
 
@@ -143,13 +145,13 @@ class CaptureService:
         self.find_record = find_record
 
     def open(self, spec: CaptureSpec) -> CaptureHandle:
-        check_spec(spec)
+        policy = policy_for(spec)
         state = self.session_log.load_existing(spec.user_id, spec.session_id)
         require_active(state)
         _check_unused(state, spec.record_id)
         if self.find_record(spec.record_id) is not None:
             raise _record_id_taken()
-        return CaptureHandle(spec, self.settings, self.session_log)
+        return CaptureHandle(spec, policy, self.settings, self.session_log)
 
     async def open_async(self, spec: CaptureSpec) -> AsyncCapture:
         """Open a capture whose frames are tracked in a worker thread (see AsyncCapture)."""
@@ -161,12 +163,6 @@ class CaptureService:
             executor.shutdown(wait=False)
             raise
         return AsyncCapture(handle, executor)
-
-
-def _epoch_ms(timestamp: datetime | int | None) -> int | None:
-    if isinstance(timestamp, datetime):
-        return round(timestamp.timestamp() * 1000)
-    return timestamp
 
 
 class AsyncCapture:
@@ -184,11 +180,11 @@ class AsyncCapture:
         self._raise_failed()
         if len(self._pending) >= FRAME_QUEUE:
             await asyncio.wrap_future(self._pending.popleft())
-        self._pending.append(self._executor.submit(self.handle.add_frame, image, _epoch_ms(timestamp)))
+        self._pending.append(self._executor.submit(self.handle.add_frame, image, epoch_ms(timestamp)))
 
     async def finish(self, timestamp_end: datetime | str | None = None) -> dict[str, Any]:
         """Wait for every frame, then record the capture; returns the 201 body as JSON data."""
-        end = format_timestamp(timestamp_end) if isinstance(timestamp_end, datetime) else timestamp_end
+        end = timestamp_text(timestamp_end)
         try:
             while self._pending:
                 await asyncio.wrap_future(self._pending.popleft())

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from a3cp.domain.errors import ProjectionUnavailable, RecordNotFound, SessionNotFound, UserNotFound
+from a3cp.domain.errors import RecordNotFound, SessionNotFound, UserNotFound
+from a3cp.faults import ProjectionUnavailable
 from a3cp.schemas import RecordLocation, SessionDetail, UserSessions
 from a3cp.services.timeouts import TimeoutSweeper
 from a3cp.storage_layout import require_safe_id

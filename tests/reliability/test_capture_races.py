@@ -35,6 +35,7 @@ from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, m
 from tests.fixtures.person import person_frames
 from tests.fixtures.races import race_in_processes
 from tests.spine.invariants import start_body
+from web.error_table import http_status
 from web.services import Services
 
 RACERS = 4
@@ -56,7 +57,7 @@ def capture_once(settings: Settings, job: dict[str, Any], barrier: Any) -> str:
     try:
         handle.finish()
     except DomainError as exc:
-        return f"{exc.status_code} {exc.code} {exc.field}"
+        return f"{http_status(exc.code)} {exc.code} {exc.field}"
     return "created"
 
 

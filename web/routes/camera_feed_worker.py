@@ -7,63 +7,20 @@ extraction runs while the upload continues and the body is never held whole. Fra
 
 from __future__ import annotations
 
-import json
-
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES
-from a3cp.schemas import CaptureCreated, CaptureMeta, FieldError
-from web.errors import RequestRejected, rejected_from_validation
-from web.multipart_stream import stream_parts
+from a3cp.schemas import CaptureCreated, CaptureMeta
+from web.capture_ingest import PartGrammar, ingest_capture
 from web.openapi import Operation
 
 PATH = "/camera_feed_worker/captures"
-
-
-def _part_limit(name: str) -> int:
-    return MAX_JSON_BODY_BYTES if name == "meta" else MAX_FRAME_BYTES
-
-
-def _rejected(field: str, message: str) -> RequestRejected:
-    return RequestRejected(400, "validation_error", message, [FieldError(field=field, message=message)])
-
-
-def parse_meta(raw: bytes) -> CaptureMeta:
-    """The `meta` part as a CaptureMeta; 400 naming `meta.<field>` for each problem."""
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise _rejected("meta", "meta is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise _rejected("meta", "meta must be a JSON object")
-    try:
-        return CaptureMeta.model_validate(data)
-    except ValidationError as exc:
-        raise rejected_from_validation(exc, prefix="meta") from None
+GRAMMAR = PartGrammar(opening="meta", spec_model=CaptureMeta)
 
 
 async def create_capture(request: Request) -> JSONResponse:
-    captures = request.app.state.services.captures
-    capture = None
-    try:
-        async for name, data in stream_parts(request, MAX_CAPTURE_BYTES, _part_limit):
-            if capture is None:
-                if name != "meta":
-                    raise _rejected("meta", "the first part must be `meta`")
-                capture = await captures.open_async(parse_meta(data))
-            elif name == "frame":
-                await capture.push(data)
-            else:
-                raise _rejected(name or "body", f"unexpected part {name!r}; expected `frame`")
-        if capture is None:
-            raise _rejected("meta", "the `meta` part is missing")
-        body = await capture.finish()
-    finally:
-        if capture is not None:
-            await capture.abort()
+    body = await ingest_capture(request, GRAMMAR, request.app.state.services.captures)
     return JSONResponse(body, status_code=201)
 
 

@@ -1,12 +1,14 @@
 """`WS /camera_feed_worker/capture`: one bounded capture per connection, upstream A3CP's messages.
 
-The socket speaks the protocol (a3cp.schemas.capture_ws), the pure state machine
-(a3cp.domain.capture_stream) checks order and limits as frames arrive, and the capture pipeline's
-async adapter extracts landmarks while frames stream in (small bounded queue, worker thread).
-Malformed JSON closes 1003; a schema or protocol error closes 1008; a limit or a session that is no
-longer active sends `capture.abort` then closes. Success sends `capture.result` (the HTTP endpoint's
-201 body) and closes 1000. Any other end - abort, timeout, dropped connection - aborts the pipeline,
-which leaves no feature file and no event.
+The socket speaks the protocol (a3cp.schemas.capture_ws) and keeps only its framing: message order,
+the envelope every message repeats, each frame_meta paired with the bytes that follow it, timeouts.
+Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order) is the capture
+policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a breach aborts before the
+bytes; the capture pipeline extracts landmarks while frames stream in. Each refusal's abort code and
+close code come from the error table (web/error_table.py): malformed JSON closes 1003, a schema or
+protocol error 1008, a capture rule or a session no longer active sends `capture.abort` then closes
+1000. Success sends `capture.result` (the HTTP endpoint's 201 body) and closes 1000. Any other end -
+abort, timeout, dropped connection - aborts the pipeline, which leaves no feature file and no event.
 """
 
 from __future__ import annotations
@@ -15,25 +17,21 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from a3cp.config import MAX_FPS, MAX_FRAME_PIXELS
-from a3cp.domain.capture_stream import (
-    CLOSE_NORMAL,
-    CLOSE_POLICY_VIOLATION,
-    CLOSE_UNSUPPORTED_DATA,
-    CaptureStream,
-    Identity,
-    StreamViolation,
-    limit_error,
-    protocol_error,
-)
-from a3cp.domain.errors import DomainError
+from a3cp.capture.pipeline import CapturePipeline, OpenCapture
+from a3cp.config import Settings
+from a3cp.domain.capture import epoch_ms_of
+from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy
+from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFound
+from a3cp.faults import Fault
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
     SYSTEM_PERFORMER,
@@ -43,27 +41,57 @@ from a3cp.schemas import (
     CaptureOpen,
     CaptureResult,
     CaptureSpec,
-    parse_timestamp,
     utc_now,
 )
+from web.error_table import CLOSE_NORMAL, ws_abort
 from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
 PATH = "/camera_feed_worker/capture"
 
-# Domain error codes of the capture service -> upstream's abort error_codes.
-_ABORT_CODES = {
-    "session_not_found": "session_invalid",
-    "session_user_mismatch": "session_invalid",
-    "session_closed": "session_closed",
-}
+
+class SessionChecks(Protocol):
+    def validate(self, user_id: str, session_id: str) -> str: ...
+
+
+class CaptureServices(Protocol):
+    """What a capture connection uses of the app's services."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessions(self) -> SessionChecks: ...
+
+    @property
+    def captures(self) -> CapturePipeline: ...
 
 
 class ClientGone(Exception):
     """The client closed or dropped the connection."""
 
 
-def _parse(message: dict[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
+class ProtocolViolation(Exception):
+    """A message that breaks the protocol's framing; `code` is a row of the error table."""
+
+    code = "protocol_violation"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+@dataclass(frozen=True)
+class _PendingFrame:
+    """A frame_meta the policy admitted, waiting for its bytes."""
+
+    timestamp_ms: int
+    byte_length: int
+
+
+def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
     """A received WebSocket message as bytes or a validated control message."""
     if message["type"] == "websocket.disconnect":
         raise ClientGone()
@@ -72,26 +100,26 @@ def _parse(message: dict[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureC
     try:
         data = json.loads(message.get("text") or "")
     except (ValueError, RecursionError):
-        raise StreamViolation("malformed_json", "message is not valid JSON", CLOSE_UNSUPPORTED_DATA) from None
+        raise ProtocolViolation("message is not valid JSON", "malformed_json") from None
     try:
         return CAPTURE_CLIENT_MESSAGE.validate_python(data)
     except ValidationError as exc:
         fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "message" for e in exc.errors()}))
-        raise StreamViolation(
-            "schema_violation", f"invalid fields: {fields}", CLOSE_POLICY_VIOLATION
-        ) from None
+        raise ProtocolViolation(f"invalid fields: {fields}", "schema_violation") from None
 
 
 class CaptureConnection:
-    """One connection's capture: the socket, the protocol state, the pipeline's adapter."""
+    """One connection's capture: the socket, the framing state, the capture policy, the pipeline."""
 
     def __init__(self, websocket: WebSocket) -> None:
         self.ws = websocket
-        self.services = websocket.app.state.services
+        self.services: CaptureServices = websocket.app.state.services
         self.settings = self.services.settings
         self.open: CaptureOpen | None = None
-        self.stream: CaptureStream | None = None
-        self.pipeline: Any = None
+        self.policy: CapturePolicy | None = None
+        self.pending: _PendingFrame | None = None
+        self.seen_record_ids: set[str] = set()
+        self.pipeline: OpenCapture | None = None
         self.finished = False
         self.last_session_check = 0.0
 
@@ -101,14 +129,11 @@ class CaptureConnection:
             await self._serve()
         except ClientGone:
             logger.info("capture client went away; capture discarded")
-        except StreamViolation as violation:
-            await self._abort(violation)
-        except DomainError as exc:
-            code = _ABORT_CODES.get(exc.code, exc.code)
-            await self._abort(limit_error(code, exc.message))
+        except (ProtocolViolation, DomainError, Fault) as exc:
+            await self._abort(exc.code, exc.message)
         except Exception:
             logger.exception("capture failed")
-            await self._abort(StreamViolation("internal_error", "the server failed", 1011))
+            await self._abort("internal_error", "the server failed")
         finally:
             if self.pipeline is not None and not self.finished:
                 await self.pipeline.abort()
@@ -117,21 +142,22 @@ class CaptureConnection:
         try:
             message = await asyncio.wait_for(self.ws.receive(), timeout)
         except TimeoutError:
-            if self.stream is not None and self.stream.awaiting_bytes:
+            if self.pending is not None:
                 late = "frame bytes did not follow frame_meta in time"
-                raise protocol_error(late, "meta_to_bytes_timeout") from None
-            raise protocol_error("no message within the idle timeout", "idle_timeout") from None
+                raise ProtocolViolation(late, "meta_to_bytes_timeout") from None
+            raise ProtocolViolation("no message within the idle timeout", "idle_timeout") from None
         return _parse(message)
 
     async def _serve(self) -> None:
         first = await self._receive(self.settings.ws_idle_timeout_s)
         if not isinstance(first, CaptureOpen):
-            raise protocol_error("the first message must be capture.open")
+            raise ProtocolViolation("the first message must be capture.open")
         await self._open(first)
         while True:
-            awaiting = self.stream is not None and self.stream.awaiting_bytes
             timeout = (
-                self.settings.ws_meta_to_bytes_timeout_s if awaiting else self.settings.ws_idle_timeout_s
+                self.settings.ws_meta_to_bytes_timeout_s
+                if self.pending is not None
+                else self.settings.ws_idle_timeout_s
             )
             message = await self._receive(timeout)
             if isinstance(message, bytes):
@@ -142,39 +168,66 @@ class CaptureConnection:
                 await self._close(message)
                 return
             else:
-                raise protocol_error("capture.open may be sent once per connection")
+                raise ProtocolViolation("capture.open may be sent once per connection")
 
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
-        self.stream = CaptureStream(
-            Identity(message.user_id, message.session_id, message.capture_id),
-            parse_timestamp(message.timestamp_start),
-            message.fps_target,
+        self.seen_record_ids.add(message.record_id)
+        self.policy = CapturePolicy(
+            CaptureDeclaration(
+                start_ms=epoch_ms_of(message.timestamp_start),
+                fps=message.fps_target,
+                width=message.width,
+                height=message.height,
+            )
         )
-        self.stream.seen_record_ids.add(message.record_id)
-        self.pipeline = await open_pipeline(self.services, message)
+        self.pipeline = await open_pipeline(self.services.captures, message)
         self.last_session_check = time.monotonic()
 
     def _check_envelope(self, message: CaptureFrameMeta | CaptureClose) -> None:
-        assert self.stream is not None
-        self.stream.check_envelope(message.record_id, message.user_id, message.session_id, message.capture_id)
+        """Same owner, session and capture as the open; a record_id never reused in the capture."""
+        assert self.open is not None
+        if (message.user_id, message.session_id) != (self.open.user_id, self.open.session_id):
+            raise ProtocolViolation("user_id and session_id must stay those of capture.open")
+        if message.capture_id != self.open.capture_id:
+            raise ProtocolViolation("capture_id does not match the open capture")
+        if message.record_id in self.seen_record_ids:
+            raise ProtocolViolation("record_id was already used in this capture")
+        self.seen_record_ids.add(message.record_id)
 
     async def _frame_meta(self, message: CaptureFrameMeta) -> None:
-        assert self.stream is not None
+        assert self.policy is not None
         self._check_envelope(message)
-        self.stream.on_frame_meta(message.seq, parse_timestamp(message.timestamp_frame), message.byte_length)
+        if self.pending is not None:
+            raise ProtocolViolation("capture.frame_meta arrived while the previous frame's bytes were due")
+        stamp = self.policy.admit(
+            seq=message.seq,
+            timestamp_ms=epoch_ms_of(message.timestamp_frame),
+            byte_length=message.byte_length,
+        )
+        self.pending = _PendingFrame(stamp, message.byte_length)
         await self._recheck_session()
 
     async def _frame_bytes(self, data: bytes) -> None:
-        assert self.stream is not None
-        frame = self.stream.on_frame_bytes(len(data))
-        await self.pipeline.push(data, frame.timestamp)
+        assert self.pipeline is not None
+        frame = self.pending
+        if frame is None:
+            raise ProtocolViolation("binary message without a preceding capture.frame_meta")
+        if len(data) != frame.byte_length:
+            raise ProtocolViolation(
+                f"received {len(data)} bytes, frame_meta announced {frame.byte_length}",
+                "byte_length_mismatch",
+            )
+        self.pending = None
+        await self.pipeline.push(data, frame.timestamp_ms)
 
     async def _close(self, message: CaptureClose) -> None:
-        assert self.stream is not None and self.open is not None
+        assert self.policy is not None and self.pipeline is not None
         self._check_envelope(message)
-        self.stream.on_close(parse_timestamp(message.timestamp_end))
-        body = await self.pipeline.finish(parse_timestamp(message.timestamp_end))
+        if self.pending is not None:
+            raise ProtocolViolation("capture.close arrived while a frame's bytes were due")
+        self.policy.close(epoch_ms_of(message.timestamp_end))
+        body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
         result = CaptureResult.wrap(self._server_envelope(), body)
         await self.ws.send_text(result.model_dump_json(exclude_none=True))
@@ -191,9 +244,9 @@ class CaptureConnection:
             self.services.sessions.validate, self.open.user_id, self.open.session_id
         )
         if status == "closed":
-            raise limit_error("session_closed", "the session was ended during the capture")
+            raise SessionAlreadyClosed("the session was ended during the capture", "session_id")
         if status != "active":
-            raise limit_error("session_invalid", "the session is no longer valid")
+            raise SessionNotFound("the session is no longer valid", "session_id")
 
     def _server_envelope(self) -> dict[str, Any]:
         assert self.open is not None
@@ -206,31 +259,24 @@ class CaptureConnection:
             "capture_id": self.open.capture_id,
         }
 
-    async def _abort(self, violation: StreamViolation) -> None:
-        """Tell the client why (when a capture was open), then close with the violation's code."""
+    async def _abort(self, code: str, message: str) -> None:
+        """Tell the client why (when a capture was open), then close; both codes from the error table."""
         if self.ws.client_state != WebSocketState.CONNECTED:
             return
+        error_code, close_code = ws_abort(code)
         try:
             if self.open is not None:
                 abort = CaptureAbort.model_validate(
-                    {
-                        **self._server_envelope(),
-                        "error_code": violation.error_code,
-                        "message": violation.message,
-                    }
+                    {**self._server_envelope(), "error_code": error_code, "message": message}
                 )
                 await self.ws.send_text(abort.model_dump_json())
-            await self.ws.close(violation.close_code, reason=violation.error_code)
+            await self.ws.close(close_code, reason=error_code)
         except (WebSocketDisconnect, RuntimeError, OSError):
             logger.info("capture client left before the abort was delivered")
 
 
-async def open_pipeline(services: Any, message: CaptureOpen) -> Any:
-    """Check the open's fps and size (upstream's limit codes), then open the shared capture pipeline."""
-    if message.fps_target > MAX_FPS:
-        raise limit_error("limit_fps_exceeded", f"fps_target over {MAX_FPS:g}")
-    if message.width > 640 or message.height > 480 or message.width * message.height > MAX_FRAME_PIXELS:
-        raise limit_error("limit_resolution_exceeded", "frames larger than 640x480")
+async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> OpenCapture:
+    """Open the shared capture pipeline for an open whose declaration the policy has accepted."""
     spec = CaptureSpec(
         schema_version=message.schema_version,
         record_id=message.record_id,
@@ -245,7 +291,7 @@ async def open_pipeline(services: Any, message: CaptureOpen) -> Any:
         height=message.height,
         annotation=message.annotation,
     )
-    return await services.captures.open_async(spec)
+    return await captures.open_async(spec)
 
 
 async def capture_endpoint(websocket: WebSocket) -> None:

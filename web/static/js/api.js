@@ -1,7 +1,25 @@
 // Talking to the A3CP API from the demo pages: envelopes, JSON requests, errors in words.
 // One request per click; nothing here ever retries.
 
-export const SCHEMA_VERSION = "1.0.1";
+/** The server's contract (GET /contract.json): limits, schema version, every error code with its words.
+ * Read once per page; the pages keep no copy of it. */
+export const CONTRACT = await loadContract();
+export const SCHEMA_VERSION = CONTRACT.schema_version;
+export const LIMITS = CONTRACT.limits;
+
+async function loadContract() {
+  const response = await fetch("/contract.json", { headers: { accept: "application/json" } });
+  if (!response.ok) {
+    throw new Error(`The page could not read the server's contract (HTTP ${response.status}). Reload the page.`);
+  }
+  return response.json();
+}
+
+/** The words for a server error code (from the contract), or a plain sentence for an unknown one. */
+export function wordsFor(code) {
+  const entry = CONTRACT.errors[code];
+  return entry ? entry.words : "the server refused the request";
+}
 export const DEMO_USER = "demo_user";
 // The read API answers each caller with their own data only; the caller names itself in this header
 // (a claimed identity, not authentication: see docs/projection.md).

@@ -1,8 +1,9 @@
-// The camera: getUserMedia within the capture limits (<= 640x480, <= 15 fps), errors in words.
+// The camera: getUserMedia within the server's capture limits (frame size, fps), errors in words.
+import { LIMITS } from "./api.js";
 
-export const MAX_WIDTH = 640;
-export const MAX_HEIGHT = 480;
-export const FPS = 15;
+export const MAX_WIDTH = LIMITS.max_frame_side;
+export const MAX_HEIGHT = Math.floor(LIMITS.max_frame_pixels / LIMITS.max_frame_side);
+export const FPS = LIMITS.max_fps;
 
 export class CameraError extends Error {}
 

@@ -1,38 +1,16 @@
 // One bounded capture streamed over WS /camera_feed_worker/capture (upstream A3CP message shapes):
 // capture.open, then per frame capture.frame_meta + one binary JPEG message, then capture.close.
 // The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
-import { SCHEMA_VERSION, nowIso } from "./api.js";
+import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";
 
-export const MAX_CAPTURE_MS = 120_000;
+export const MAX_CAPTURE_MS = LIMITS.max_capture_seconds * 1000;
 const JPEG_QUALITY = 0.8;
 const MAX_BUFFERED_BYTES = 2 * 1024 * 1024; // skip a frame rather than queue without bound
 
-const ABORT_WORDS = {
-  session_closed: "the session was ended",
-  session_invalid: "the session is unknown or belongs to someone else",
-  session_not_found: "the session is unknown",
-  record_id_conflict: "this capture's record id was already used",
-  protocol_violation: "the messages broke the capture protocol",
-  meta_to_bytes_timeout: "a frame's bytes did not follow its description within 2 seconds",
-  idle_timeout: "no frame arrived for 5 seconds",
-  limit_duration_exceeded: "the capture was longer than 120 seconds",
-  limit_duration_too_short: "the capture was shorter than 2 seconds",
-  limit_fps_exceeded: "the frame rate was above 15 frames per second",
-  limit_resolution_exceeded: "the frames were larger than 640×480",
-  limit_frame_count_exceeded: "too many frames were sent",
-  limit_frame_bytes_exceeded: "a frame was too large",
-  limit_total_bytes_exceeded: "the capture sent too many bytes",
-  frame_undecodable: "a frame could not be decoded as an image",
-  no_frames: "no frames were captured",
-  extraction_failed: "the server could not extract landmarks",
-  internal_error: "the server failed while recording the capture",
-};
-
-/** A readable sentence for a capture.abort error_code. */
+/** A readable sentence for a capture.abort error_code (the words come from the server's contract). */
 export function describeAbort(code, message) {
-  const words = ABORT_WORDS[code] || "the server refused the capture";
-  return `The capture was stopped by the server: ${words} (code ${code})` + (message ? `: ${message}.` : ".");
+  return `The capture was stopped by the server: ${wordsFor(code)} (code ${code})` + (message ? `: ${message}.` : ".");
 }
 
 function wsUrl(path) {

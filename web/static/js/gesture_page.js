@@ -51,7 +51,7 @@ function startClock(startMs) {
   const tick = () => {
     const elapsed = Math.min(Date.now() - startMs, MAX_CAPTURE_MS);
     const left = Math.max(0, Math.ceil((MAX_CAPTURE_MS - elapsed) / 1000));
-    $("capture-clock").textContent = `— ${(elapsed / 1000).toFixed(1)} s elapsed, ${left} s left of 120 s`;
+    $("capture-clock").textContent = `— ${(elapsed / 1000).toFixed(1)} s elapsed, ${left} s left of ${MAX_CAPTURE_MS / 1000} s`;
   };
   tick();
   state.clock = setInterval(tick, 200);
@@ -130,9 +130,9 @@ $("btn-capture").addEventListener("click", async () => {
   state.busy = false;
   render();
   setCaptureState("capturing");
-  view.say("Capturing. Press Stop Capture when the gesture is done; it stops by itself at 120 seconds.");
+  view.say(`Capturing. Press Stop Capture when the gesture is done; it stops by itself at ${MAX_CAPTURE_MS / 1000} seconds.`);
   startClock(capture.startMs);
-  const autoStop = setTimeout(() => stopCapture("The 120 second limit was reached; capture stopped."), MAX_CAPTURE_MS);
+  const autoStop = setTimeout(() => stopCapture(`The ${MAX_CAPTURE_MS / 1000} second limit was reached; capture stopped.`), MAX_CAPTURE_MS);
   try {
     const result = await capture.done;
     showResult(result);

@@ -1,0 +1,29 @@
+"""Infrastructure faults: the request was fine, a part of the system around it was not.
+
+Not domain errors (nothing the client did or could fix by changing the request); the web layer's
+error table gives each its HTTP status and WebSocket close code like any other code.
+"""
+
+from __future__ import annotations
+
+
+class Fault(Exception):
+    """Base: a dependency (read model, extractor process, ...) cannot serve the request right now."""
+
+    code = "fault"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ProjectionUnavailable(Fault):
+    """The read model (SQLite/PostgreSQL projection) cannot answer right now; the logs are intact."""
+
+    code = "projection_unavailable"
+
+
+class ExtractorUnavailable(Fault):
+    """The extractor could not be reached or went away mid-capture (recorded nothing, docs/deployment.md)."""
+
+    code = "extractor_unavailable"
