@@ -4,8 +4,8 @@ services) in one place, for the web app, the CLI and the benchmarks alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from a3cp.capture.pipeline import CapturePipeline
 from a3cp.config import Settings
 from a3cp.services.reads import ReadService
 from a3cp.services.session_log import SessionLog
@@ -15,14 +15,8 @@ from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore
 from projections.store import Projection
 
-if TYPE_CHECKING:
-    from a3cp.capture.remote import RemoteCaptureService
-    from a3cp.services.captures import CaptureService
 
-
-def capture_service(
-    settings: Settings, session_log: SessionLog, reads: ReadService
-) -> CaptureService | RemoteCaptureService:
+def capture_service(settings: Settings, session_log: SessionLog, reads: ReadService) -> CapturePipeline:
     """MediaPipe in this process, or (role ingest) the forwarder to the extractor process.
 
     Imported lazily: the ingest role never loads MediaPipe or OpenCV (its image has neither).
@@ -53,7 +47,7 @@ class Services:
     projection: Projection
     sweeper: TimeoutSweeper
     reads: ReadService
-    captures: CaptureService | RemoteCaptureService
+    captures: CapturePipeline
 
     @classmethod
     def build(cls, settings: Settings) -> Services:

@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
@@ -19,7 +20,6 @@ from web.routes import (
     session_manager,
     sessions_read,
 )
-from web.services import Services
 from web.sweeper import sweeper_lifespan
 
 ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]

@@ -9,7 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 
 from starlette.applications import Starlette
 
-from web.services import Services
+from a3cp.bootstrap import Services
 
 logger = logging.getLogger("a3cp.sweeper")
 MAX_SWEEP_INTERVAL_S = 60.0

@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.bootstrap import Services
 from a3cp.capture.remote import RemoteCaptureService
 from a3cp.cli import build_parser
 from a3cp.config import Settings
@@ -20,7 +21,6 @@ from tests.capture.conftest import capture_meta, feature_events, feature_files, 
 from tests.fixtures.person import person_frames
 from web.app import create_app
 from web.routes.extractor import PATH as EXTRACTOR_PATH
-from web.services import Services
 
 
 def test_default_role_is_all_and_unknown_roles_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,12 +11,12 @@ from openapi_spec_validator import validate
 from projection_checks import END, START, as_user, request
 from starlette.testclient import TestClient
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import format_timestamp, parse_timestamp
 from a3cp.storage_layout import session_log_path
 from eventstore import read_log
 from web.app import create_app
-from web.services import Services
 
 
 @pytest.mark.parametrize(

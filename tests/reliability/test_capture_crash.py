@@ -15,6 +15,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import CaptureMeta
 from a3cp.services.session_log import SessionLog
@@ -31,7 +32,6 @@ from tests.reliability.test_capture_races import (
     start_session,
 )
 from web.app import create_app
-from web.services import Services
 
 ROUNDS = 3
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.domain.errors import DomainError
 from a3cp.schemas import CaptureMeta, SessionManagerStartInput
@@ -36,7 +37,6 @@ from tests.fixtures.person import person_frames
 from tests.fixtures.races import race_in_processes
 from tests.spine.invariants import start_body
 from web.error_table import http_status
-from web.services import Services
 
 RACERS = 4
 HTTP_ROUNDS = 8

@@ -10,12 +10,12 @@ from pathlib import Path
 from events import make_event
 from starlette.testclient import TestClient
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import EventEnvelope, SessionManagerStartInput
 from a3cp.storage_layout import session_log_path
 from eventstore import append_event, read_log
 from web.app import create_app
-from web.services import Services
 
 WRITERS, APPENDS = 4, 250
 RACERS, ROUNDS = 4, 5

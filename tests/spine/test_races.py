@@ -6,13 +6,13 @@ import threading
 
 from invariants import end_body, start_body
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.domain.errors import SessionAlreadyClosed
 from a3cp.schemas import SessionManagerEndInput, SessionManagerStartInput
 from a3cp.storage_layout import session_log_path
 from eventstore import read_log
 from tests.fixtures.races import race_in_processes
-from web.services import Services
 
 RACERS = 6
 

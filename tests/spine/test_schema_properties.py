@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from invariants import assert_event_invariants, assert_reparses
 from pydantic import ValidationError
 
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import (
     EventEnvelope,
@@ -29,7 +30,6 @@ from a3cp.schemas import (
 from a3cp.storage_layout import ID_PATTERN, UnsafeIdError, require_safe_id, session_log_path
 from eventstore import read_log
 from eventstore.format import decode_line, encode_event
-from web.services import Services
 
 ID_RE = re.compile(ID_PATTERN)
 TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
