@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a3cp.config import Settings
+from web.auth import HstsMiddleware, declare_security
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
-from web.routes import camera_feed_worker, capture_ws, demo, extractor, session_manager, sessions_read
+from web.routes import (
+    admin,
+    auth,
+    camera_feed_worker,
+    capture_ws,
+    demo,
+    extractor,
+    session_manager,
+    sessions_read,
+)
 from web.services import Services
 from web.sweeper import sweeper_lifespan
 
 ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, demo]
+ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -22,8 +34,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     services = Services.build(settings)
     # docs/deployment.md: the extractor role serves only its internal capture endpoint.
-    modules = [extractor] if settings.role == "extractor" else ROUTE_MODULES
-    document = build_openapi([op for module in modules for op in module.operations])
+    modules = [extractor] if settings.role == "extractor" else ROUTE_MODULES + ACCOUNT_ROUTE_MODULES
+    operations = [op for module in modules for op in module.operations]
+    protected = [op for module in ACCOUNT_ROUTE_MODULES if module in modules for op in module.operations]
+    document = declare_security(build_openapi(operations), protected)
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(document)
@@ -34,6 +48,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [route for module in modules for route in module.routes]
     routes += [Route("/openapi.json", openapi), Route("/healthz", health)]
     lifespan = None if settings.role == "extractor" else sweeper_lifespan(services)  # sessions: ingest's job
-    app = Starlette(routes=routes, exception_handlers=EXCEPTION_HANDLERS, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+        middleware=[Middleware(HstsMiddleware)],
+    )
     app.state.services = services
     return app

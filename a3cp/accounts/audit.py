@@ -10,71 +10,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from a3cp.accounts.credentials import Clock
 from a3cp.accounts.paths import audit_log_days, audit_log_path
 from a3cp.accounts.policy import Role
-from a3cp.config import SCHEMA_VERSION, Settings
-from a3cp.schemas import PerformerId, RecordId, SafeId, Timestamp, format_timestamp, new_record_id
+from a3cp.config import Settings
+from a3cp.schemas import AuditAction, AuditRecord, Outcome, format_timestamp
 from eventstore import append_event, read_log
 
-AUDIT_SOURCE = "audit"
 ANONYMOUS = "anonymous"  # the performer of a request no account was proven for (a failed login)
-
-
-class AuditAction(StrEnum):
-    LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
-    LOGOUT = "logout"
-    LOGIN_SESSION_ENDED = "login_session_ended"  # by an admin
-    SETUP = "setup"  # the first admin created through the setup link
-    ACCOUNT_CREATED = "account_created"
-    ACCOUNT_DISABLED = "account_disabled"
-    ROLE_CHANGED = "role_changed"
-    PASSWORD_CHANGED = "password_changed"
-    GRANT_ADDED = "grant_added"
-    GRANT_REVOKED = "grant_revoked"
-    TOKEN_ISSUED = "token_issued"
-    TOKEN_REVOKED = "token_revoked"
-    SESSION_START = "session_start"
-    SESSION_END = "session_end"
-    CAPTURE = "capture"
-    READ_SESSION = "read_session"
-    READ_USER_SESSIONS = "read_user_sessions"
-    READ_RECORD = "read_record"
-    VERIFY = "verify"
-    READ_LANDMARKS = "read_landmarks"
-    EXPORT = "export"
-    READ_AUDIT = "read_audit"
-
-
-class Outcome(StrEnum):
-    OK = "ok"
-    NOT_FOUND = "not_found"
-    FORBIDDEN = "forbidden"
-    FAILED = "failed"  # wrong credentials, invalid input
-    THROTTLED = "throttled"
-
-
-class AuditRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    schema_version: str = SCHEMA_VERSION
-    record_id: RecordId = Field(default_factory=new_record_id)
-    timestamp: Timestamp
-    source: str = AUDIT_SOURCE
-    performer_id: PerformerId
-    event: str = "audit"
-    account: SafeId | None = None  # the proven account, or for a failed login the (safe) name tried
-    role: Role | None = None
-    action: AuditAction
-    user_id: SafeId | None = None
-    object_id: str | None = Field(default=None, max_length=128)
-    outcome: Outcome
-    client: str = Field(max_length=128)
 
 
 class AuditTrail:

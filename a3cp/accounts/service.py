@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 
-from a3cp.accounts.audit import AuditAction, AuditTrail, Outcome
+from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.credentials import Clock, CredentialStore, LoginSession, check_password_strength
 from a3cp.accounts.directory import AccessDirectory
 from a3cp.accounts.errors import (
@@ -44,7 +44,7 @@ from a3cp.accounts.policy import Principal, Role
 from a3cp.accounts.settings import LoginLimits
 from a3cp.accounts.state import AccessState, AccountState, TokenState
 from a3cp.config import Settings, UnsafeIdError, require_safe_id
-from a3cp.schemas import SYSTEM_PERFORMER, format_timestamp
+from a3cp.schemas import SYSTEM_PERFORMER, AuditAction, Outcome, format_timestamp
 
 RESERVED_NAMES = frozenset({SYSTEM_PERFORMER, "anonymous"})
 LOCAL_CLIENT = "local"  # the client address of commands run from the shell
