@@ -93,15 +93,18 @@ class CredentialStore:
         self._decoy = self._hasher.hash(new_secret())
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # secrets: readable by the service only
         os.close(fd)
-        with self._connect() as db:
+        db = sqlite3.connect(self.path, timeout=10.0)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: readers never wait for a writer
             db.executescript(_SCHEMA)
+        finally:
+            db.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA synchronous=FULL")  # a logout or a revocation survives a power cut
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
@@ -152,7 +155,7 @@ class CredentialStore:
         now = self.clock()
         since = now - self.limits.failure_window_s
         with self._connect() as db:
-            db.execute("DELETE FROM login_failures WHERE at < ?", (since,))
+            db.execute("DELETE FROM login_failures WHERE at <= ?", (since,))
             waits = []
             for key in (f"account:{account}", f"client:{client}"):
                 rows = db.execute(
@@ -192,7 +195,7 @@ class CredentialStore:
 
     def _expired(self, created_at: float, last_seen: float, now: float) -> bool:
         return (
-            now - last_seen > self.limits.idle_timeout_s or now - created_at > self.limits.absolute_timeout_s
+            now - last_seen >= self.limits.idle_timeout_s or now - created_at >= self.limits.absolute_timeout_s
         )
 
     def resolve_session(self, session_id: str) -> LoginSession | None:
