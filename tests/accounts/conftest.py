@@ -70,5 +70,7 @@ def people(accounts: AccountService) -> AccountService:
 
 def login(client: TestClient, username: str, password: str) -> None:
     """Log `client` in by JSON (its cookie jar keeps the session)."""
-    response = client.post("/auth/login", json={"username": username, "password": password}, headers=SAME_ORIGIN)
+    response = client.post(
+        "/auth/login", json={"username": username, "password": password}, headers=SAME_ORIGIN
+    )
     assert response.status_code == 200, response.text

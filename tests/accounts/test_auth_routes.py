@@ -21,7 +21,9 @@ ADMIN_ROUTES = [
 
 
 def _cookie_header(client: TestClient, username: str, password: str) -> str:
-    response = client.post("/auth/login", json={"username": username, "password": password}, headers=SAME_ORIGIN)
+    response = client.post(
+        "/auth/login", json={"username": username, "password": password}, headers=SAME_ORIGIN
+    )
     assert response.status_code == 200, response.text
     return response.headers["set-cookie"]
 
@@ -77,7 +79,9 @@ def test_wrong_password_is_401_naming_the_field(app_client: TestClient, people: 
     assert missing.status_code == 400 and missing.json()["fields"][0]["field"] == "password"
 
 
-def test_repeated_failures_answer_429_with_retry_after(app_client: TestClient, people: AccountService) -> None:
+def test_repeated_failures_answer_429_with_retry_after(
+    app_client: TestClient, people: AccountService
+) -> None:
     for _ in range(people.credentials.limits.max_failures):
         bad = {"username": "cara", "password": "wrong password!"}
         assert app_client.post("/auth/login", json=bad, headers=SAME_ORIGIN).status_code == 401
@@ -94,9 +98,12 @@ def test_form_login_redirects_back_and_a_failure_rerenders_the_page(
     done = app_client.post("/auth/login", data=form, headers=SAME_ORIGIN, follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/demo/sessions"
     evil = {**form, "next": "//evil.example/x"}
-    assert app_client.post("/auth/login", data=evil, headers=SAME_ORIGIN, follow_redirects=False).headers[
-        "location"
-    ] == "/demo/gesture"
+    assert (
+        app_client.post("/auth/login", data=evil, headers=SAME_ORIGIN, follow_redirects=False).headers[
+            "location"
+        ]
+        == "/demo/gesture"
+    )
     failed = app_client.post("/auth/login", data={**form, "password": "nope nope nope"}, headers=SAME_ORIGIN)
     assert failed.status_code == 401 and 'role="alert"' in failed.text
     assert 'value="/demo/sessions"' in failed.text
@@ -155,7 +162,9 @@ def test_same_origin_cookie_post_is_accepted_and_forms_are_not(
 def test_a_token_needs_no_origin(app_client: TestClient, people: AccountService) -> None:
     token, _ = people.issue_token("boss")
     response = app_client.post(
-        "/admin/api/accounts/cara/grants", json={"user_id": "u7"}, headers={"Authorization": f"Bearer {token}"}
+        "/admin/api/accounts/cara/grants",
+        json={"user_id": "u7"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 200 and response.json()["grants"] == ["u1", "u7"]
     grant = [r for r in people.audit.read() if r.action == "grant_added" and r.user_id == "u7"]
@@ -223,7 +232,9 @@ def test_setup_link_creates_the_first_admin_in_the_browser(
     assert app_client.get("/setup/not-the-secret").status_code == 404
     page = app_client.get(f"/setup/{secret}")
     assert page.status_code == 200 and 'minlength="12"' in page.text
-    short = app_client.post(f"/setup/{secret}", data={"username": "boss", "password": "short"}, headers=SAME_ORIGIN)
+    short = app_client.post(
+        f"/setup/{secret}", data={"username": "boss", "password": "short"}, headers=SAME_ORIGIN
+    )
     assert short.status_code == 400 and accounts.state().accounts == {}
     done = app_client.post(
         f"/setup/{secret}",
@@ -233,7 +244,9 @@ def test_setup_link_creates_the_first_admin_in_the_browser(
     )
     assert done.status_code == 303 and done.headers["location"] == "/admin"
     assert app_client.get("/auth/me").json()["role"] == "admin"  # logged in as the new admin
-    again = app_client.post(f"/setup/{secret}", json={"username": "eve", "password": PASSWORD}, headers=SAME_ORIGIN)
+    again = app_client.post(
+        f"/setup/{secret}", json={"username": "eve", "password": PASSWORD}, headers=SAME_ORIGIN
+    )
     assert again.status_code == 404 and accounts.state().account("eve") is None
 
 

@@ -58,7 +58,9 @@ def test_authorize_table(role: Role, action: Action, granted: bool, expected: De
     grants=st.frozensets(st.sampled_from(["u1", "u2", "u3"])),
     user=st.sampled_from(["u1", "u2", "u3"]),
 )
-def test_no_grant_means_nothing_of_that_user(role: Role, action: Action, grants: frozenset[str], user: str) -> None:
+def test_no_grant_means_nothing_of_that_user(
+    role: Role, action: Action, grants: frozenset[str], user: str
+) -> None:
     decision = authorize(Principal("a", role, grants), action, user)
     if user not in grants:
         assert decision is (FORBIDDEN if action is Action.CAPTURE else NOT_FOUND)
@@ -106,6 +108,8 @@ def test_fold_skips_events_that_no_longer_apply() -> None:
 def test_events_round_trip_through_their_log_record() -> None:
     event = GrantAdded(performer_id="boss", account="cara", user_id="u1")
     record = access_record(event)
-    assert {"schema_version", "record_id", "timestamp", "source", "performer_id", "event", "user_id"} <= set(record)
+    assert {"schema_version", "record_id", "timestamp", "source", "performer_id", "event", "user_id"} <= set(
+        record
+    )
     assert record["event"] == "grant_added" and record["performer_id"] == "boss"
     assert parse_access_event(record) == event
