@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from a3cp.accounts.service import AccountService
 from tests.accounts.conftest import CARER_PASSWORD, ORIGIN, PASSWORD, SAME_ORIGIN, login
+from web.auth import websocket_principal
 
 ADMIN_ROUTES = [
     ("GET", "/admin/api/accounts", None),
@@ -257,3 +261,55 @@ def test_openapi_declares_the_security_schemes(app_client: TestClient) -> None:
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     assert document["paths"]["/audit"]["get"]["security"] == [{"cookieAuth": []}, {"bearerAuth": []}]
     assert document["paths"]["/auth/login"]["post"].get("security") is None
+
+
+def _websocket_app(accounts: AccountService) -> Starlette:
+    """A capture-like WebSocket endpoint guarded the way wave 2 guards /ws/capture."""
+
+    async def endpoint(websocket: WebSocket) -> None:
+        principal, reason = await websocket_principal(websocket)
+        if principal is None:
+            await websocket.close(code=1008, reason=reason)
+            return
+        await websocket.accept()
+        recorded.append(principal.account)
+        await websocket.send_json({"account": principal.account})
+        await websocket.close()
+
+    recorded: list[str] = []
+    app = Starlette(routes=[WebSocketRoute("/ws", endpoint)])
+    app.state.accounts = accounts
+    app.state.recorded = recorded
+    return app
+
+
+def test_websocket_upgrade_needs_credentials_and_our_origin_for_cookies(people: AccountService) -> None:
+    app = _websocket_app(people)
+    token, state = people.issue_token("cara")
+    cookie = people.login("cara", CARER_PASSWORD, "testclient").session_id
+    client = TestClient(app)
+    refusals = [
+        {},  # no credentials
+        {"Cookie": f"a3cp_session={cookie}", "Origin": "https://evil.example"},  # a foreign page
+        {"Cookie": f"a3cp_session={cookie}"},  # a cookie without Origin
+    ]
+    for headers in refusals:
+        with (
+            pytest.raises(WebSocketDisconnect) as closed,
+            client.websocket_connect("/ws", headers=headers) as ws,
+        ):
+            ws.receive_json()
+        assert closed.value.code == 1008
+    with client.websocket_connect(
+        "/ws", headers={"Cookie": f"a3cp_session={cookie}", "Origin": ORIGIN}
+    ) as ws:
+        assert ws.receive_json() == {"account": "cara"}
+    with client.websocket_connect("/ws", headers={"Authorization": f"Bearer {token}"}) as ws:
+        assert ws.receive_json() == {"account": "cara"}
+    people.revoke_token(state.token_id)
+    with (
+        pytest.raises(WebSocketDisconnect),
+        client.websocket_connect("/ws", headers={"Authorization": f"Bearer {token}"}) as ws,
+    ):
+        ws.receive_json()
+    assert app.state.recorded == ["cara", "cara"]  # nothing recorded for any refused upgrade

@@ -86,7 +86,7 @@ def test_https_with_the_generated_ca(settings: Settings, served: list[Served]) -
     served.append(server)
     ca_file = settings.data_root / "tls" / "ca.pem"
     deadline = time.monotonic() + READY_WAIT_S
-    while not ca_file.exists() and time.monotonic() < deadline:  # serve makes it before it listens
+    while "TLS: CA SHA-256" not in server.output() and time.monotonic() < deadline:  # printed once made
         time.sleep(0.1)
     trust_only_ca = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     trust_only_ca.load_verify_locations(cafile=str(ca_file))  # no system roots: only our CA
