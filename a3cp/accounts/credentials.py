@@ -194,9 +194,8 @@ class CredentialStore:
         return session_id, session
 
     def _expired(self, created_at: float, last_seen: float, now: float) -> bool:
-        return (
-            now - last_seen >= self.limits.idle_timeout_s or now - created_at >= self.limits.absolute_timeout_s
-        )
+        limits = self.limits
+        return now - last_seen >= limits.idle_timeout_s or now - created_at >= limits.absolute_timeout_s
 
     def resolve_session(self, session_id: str) -> LoginSession | None:
         """The live session for a cookie value (its idle clock restarts), None when unknown or expired."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from openapi_spec_validator import validate
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.testclient import TestClient
@@ -10,7 +11,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from a3cp.accounts.service import AccountService
 from tests.accounts.conftest import CARER_PASSWORD, ORIGIN, PASSWORD, SAME_ORIGIN, login
-from web.auth import websocket_principal
+from web.app import account_openapi
+from web.auth import SECURITY_SCHEMES, websocket_principal
+from web.routes import admin
 
 ADMIN_ROUTES = [
     ("GET", "/admin/api/accounts", None),
@@ -255,12 +258,17 @@ def test_setup_link_creates_the_first_admin_in_the_browser(
 
 
 def test_openapi_declares_the_security_schemes(app_client: TestClient) -> None:
-    document = app_client.get("/openapi.json").json()
+    served = app_client.get("/openapi.json").json()
+    assert served["components"]["securitySchemes"] == SECURITY_SCHEMES
+    document = account_openapi()
+    validate(document)
     schemes = document["components"]["securitySchemes"]
     assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "a3cp_session"}
     assert schemes["bearerAuth"]["scheme"] == "bearer"
     assert document["paths"]["/audit"]["get"]["security"] == [{"cookieAuth": []}, {"bearerAuth": []}]
     assert document["paths"]["/auth/login"]["post"].get("security") is None
+    for op in admin.operations:
+        assert {"401", "403"} <= set(document["paths"][op.path][op.method.lower()]["responses"])
 
 
 def _websocket_app(accounts: AccountService) -> Starlette:

@@ -153,7 +153,8 @@ async def disable_account(request: Request) -> JSONResponse:
     auth, service = await _admin(request)
     name = _name_param(request)
     if name == auth.principal.account:
-        raise RequestRejected(400, "validation_error", "an admin cannot disable their own account", [])
+        message = "an admin cannot disable their own account"
+        raise RequestRejected(400, "validation_error", message, [FieldError(field="name", message=message)])
     await run_account_operation(
         service.disable, name, actor=auth.principal.account, client=client_address(request)
     )
