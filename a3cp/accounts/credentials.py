@@ -26,6 +26,7 @@ from a3cp.accounts.errors import SetupUnavailable, Throttled, WeakPassword
 from a3cp.accounts.settings import MIN_PASSWORD_LENGTH, SETUP_LINK_TTL_S, LoginLimits
 
 Clock = Callable[[], float]
+TOUCH_INTERVAL_S = 60.0  # how stale a login's recorded last use may be (its idle limit is far longer)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS passwords (account TEXT PRIMARY KEY, hash TEXT NOT NULL, changed_at REAL NOT NULL);
@@ -102,6 +103,7 @@ class CredentialStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: writers queue instead of failing), committed durably."""
         db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         try:
             db.execute("PRAGMA synchronous=FULL")  # a logout or a revocation survives a power cut
@@ -112,6 +114,15 @@ class CredentialStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        finally:
+            db.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reads only: nothing to commit, no disk write (WAL readers never wait)."""
+        db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        try:
+            yield db
         finally:
             db.close()
 
@@ -130,7 +141,7 @@ class CredentialStore:
             db.execute("DELETE FROM login_sessions WHERE account = ?", (account,))
 
     def verify_password(self, account: str, password: str) -> bool:
-        with self._connect() as db:
+        with self._reading() as db:
             row = db.execute("SELECT hash FROM passwords WHERE account = ?", (account,)).fetchone()
         stored = row[0] if row else self._decoy
         try:
@@ -198,21 +209,28 @@ class CredentialStore:
         return now - last_seen >= limits.idle_timeout_s or now - created_at >= limits.absolute_timeout_s
 
     def resolve_session(self, session_id: str) -> LoginSession | None:
-        """The live session for a cookie value (its idle clock restarts), None when unknown or expired."""
+        """The live session for a cookie value, None when unknown or expired.
+
+        Its idle clock restarts, written at most every TOUCH_INTERVAL_S (or a tenth of the idle limit):
+        an authenticated request then costs a read, not a durable write.
+        """
         now = self.clock()
         key = digest(session_id)
-        with self._connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 "SELECT handle, account, created_at, last_seen, client FROM login_sessions WHERE id_hash = ?",
                 (key,),
             ).fetchone()
-            if row is None:
-                return None
-            if self._expired(row[2], row[3], now):
-                db.execute("DELETE FROM login_sessions WHERE id_hash = ?", (key,))
-                return None
-            db.execute("UPDATE login_sessions SET last_seen = ? WHERE id_hash = ?", (now, key))
-        return LoginSession(row[0], row[1], row[2], now, row[4])
+        if row is None:
+            return None
+        if self._expired(row[2], row[3], now):
+            self.close_session(session_id)
+            return None
+        if now - row[3] >= min(TOUCH_INTERVAL_S, self.limits.idle_timeout_s / 10):
+            with self._connect() as db:
+                db.execute("UPDATE login_sessions SET last_seen = ? WHERE id_hash = ?", (now, key))
+            return LoginSession(row[0], row[1], row[2], now, row[4])
+        return LoginSession(*row)
 
     def close_session(self, session_id: str) -> LoginSession | None:
         """End the session named by its cookie value; the ended session, or None if there was none."""
@@ -239,7 +257,7 @@ class CredentialStore:
 
     def active_sessions(self) -> list[LoginSession]:
         now = self.clock()
-        with self._connect() as db:
+        with self._reading() as db:
             rows = db.execute(
                 "SELECT handle, account, created_at, last_seen, client FROM login_sessions "
                 "ORDER BY created_at"
@@ -257,7 +275,7 @@ class CredentialStore:
 
     def resolve_token(self, token: str) -> StoredToken | None:
         """The live token for a bearer value, None when unknown or expired."""
-        with self._connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 "SELECT token_id, account, created_at, expires_at FROM tokens WHERE token_hash = ?",
                 (digest(token),),
@@ -283,7 +301,7 @@ class CredentialStore:
         return secret
 
     def setup_link_valid(self, secret: str) -> bool:
-        with self._connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 "SELECT expires_at FROM setup_links WHERE link_hash = ?", (digest(secret),)
             ).fetchone()

@@ -166,3 +166,17 @@ def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     limits = LoginLimits.from_env()
     assert (limits.idle_timeout_s, limits.absolute_timeout_s) == (60.0, 600.0)
     assert LoginLimits().idle_timeout_s == 1800.0 and LoginLimits().absolute_timeout_s == 43200.0
+
+
+def test_a_login_in_use_is_written_at_most_once_a_minute(people: AccountService, clock: FakeClock) -> None:
+    done = people.login("cara", CARER_PASSWORD, "10.0.0.5")
+
+    def recorded_last_use() -> object:
+        return _rows(people, "SELECT last_seen FROM login_sessions")[0][0]
+
+    clock.advance(30)
+    assert people.principal_for_session(done.session_id) is not None
+    assert recorded_last_use() == done.session.created_at  # a read, no write
+    clock.advance(31)
+    people.principal_for_session(done.session_id)
+    assert recorded_last_use() == clock.now
