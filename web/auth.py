@@ -24,7 +24,7 @@ from a3cp.accounts.errors import (
     AccountError,
     AccountExists,
     AccountNotFound,
-    SessionNotFound,
+    LoginSessionNotFound,
     SetupUnavailable,
     TokenNotFound,
 )
@@ -125,7 +125,7 @@ def not_found() -> RequestRejected:
 _ACCOUNT_ERROR_STATUS = {
     AccountNotFound: 404,
     TokenNotFound: 404,
-    SessionNotFound: 404,
+    LoginSessionNotFound: 404,
     SetupUnavailable: 404,
     AccountExists: 409,
 }

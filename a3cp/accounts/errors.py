@@ -26,7 +26,7 @@ class TokenNotFound(AccountError):
     code = "token_not_found"
 
 
-class SessionNotFound(AccountError):
+class LoginSessionNotFound(AccountError):
     """A login session (not a capture session) that is unknown or already ended."""
 
     code = "login_session_not_found"

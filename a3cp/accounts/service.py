@@ -23,7 +23,7 @@ from a3cp.accounts.errors import (
     AccountExists,
     AccountNotFound,
     InvalidCredentials,
-    SessionNotFound,
+    LoginSessionNotFound,
     SetupUnavailable,
     Throttled,
     TokenNotFound,
@@ -286,7 +286,7 @@ class AccountService:
     def logout(self, session_id: str, client: str) -> None:
         session = self.credentials.close_session(session_id)
         if session is None:
-            raise SessionNotFound("not logged in")
+            raise LoginSessionNotFound("not logged in")
         account = self.state().account(session.account)
         self.audit.record(
             AuditAction.LOGOUT,
@@ -300,7 +300,7 @@ class AccountService:
     def end_login_session(self, handle: str, *, actor: str, client: str) -> None:
         """An admin ends someone's login session (by its public handle)."""
         if self.credentials.end_session_by_handle(handle) is None:
-            raise SessionNotFound(f"no active login session {handle!r}", "handle")
+            raise LoginSessionNotFound(f"no active login session {handle!r}", "handle")
         self._audit_change(AuditAction.LOGIN_SESSION_ENDED, actor, client, object_id=handle)
 
     # First run
