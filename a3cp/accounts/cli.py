@@ -217,8 +217,8 @@ def prepare_serve(args: argparse.Namespace) -> dict[str, Any]:
             print(f"TLS: local CA {files.ca_cert}")
             print(f"TLS: CA SHA-256 fingerprint {files.ca_fingerprint}")
             print(f"TLS: install that CA on each tablet once: see {TLS_README}")
-    secret = AccountService.build(settings).issue_setup_link()
-    if secret is not None:
+    secret = AccountService.build(settings).issue_setup_link() if args.role != "extractor" else None
+    if secret is not None:  # the extractor role serves no pages: its ingest peer prints the link
         scheme = "https" if args.tls else "http"
         print("No account exists yet. Open this one-time link (valid 1 hour) to create the first admin:")
         print(f"  {scheme}://{_link_host(args.host)}:{args.port}/setup/{secret}", flush=True)
