@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from a3cp.accounts.cli import add_commands, add_serve_options, prepare_serve
 from a3cp.config import ROLES, Settings
 
 
@@ -14,7 +15,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
-    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    tls = prepare_serve(args)
+    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info", **tls)
     return 0
 
 
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="all: one process; ingest: forwards captures to A3CP_EXTRACTOR_URL; extractor: runs MediaPipe",
     )
+    add_serve_options(serve)
     serve.set_defaults(handler=_serve)
     rebuild = commands.add_parser("rebuild", help="drop the projection and replay every log under LOG_ROOT")
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar, only the summary line")
@@ -103,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")
     replay.add_argument("record_id")
     replay.set_defaults(handler=_replay)
+    add_commands(commands)
     return parser
 
 

@@ -1,6 +1,22 @@
 """The public schema surface: routes and clients import models from here only."""
 
 from a3cp.schemas.a3cp_message import A3CPMessage, Annotation, RawFeaturesRef
+from a3cp.schemas.accounts import (
+    AccountCreateInput,
+    AccountsList,
+    AccountView,
+    AuditAction,
+    AuditList,
+    AuditRecord,
+    GrantInput,
+    LoginInput,
+    LoginOutput,
+    LoginSessionsList,
+    LoginSessionView,
+    LogoutOutput,
+    Outcome,
+    SetupInput,
+)
 from a3cp.schemas.base import (
     SYSTEM_PERFORMER,
     Envelope,
@@ -43,6 +59,20 @@ from a3cp.schemas.session_manager import (
 )
 
 __all__ = [
+    "AccountCreateInput",
+    "AccountsList",
+    "AccountView",
+    "AuditAction",
+    "AuditList",
+    "AuditRecord",
+    "GrantInput",
+    "LoginInput",
+    "LoginOutput",
+    "LoginSessionsList",
+    "LoginSessionView",
+    "LogoutOutput",
+    "Outcome",
+    "SetupInput",
     "CaptureCreated",
     "CaptureFinish",
     "CaptureMeta",

@@ -1,0 +1,77 @@
+// The admin page: accounts, grants, active logins and the audit trail, through the /admin/api JSON routes.
+const status = document.getElementById("admin-status");
+
+async function call(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status === 401) {
+    window.location.assign(`/login?next=${encodeURIComponent("/admin")}`);
+    throw new Error("not logged in");
+  }
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.message || `HTTP ${response.status}`);
+  return data;
+}
+
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const cell of cells) {
+    const td = document.createElement("td");
+    if (cell instanceof Node) td.append(cell);
+    else td.textContent = cell ?? "";
+    tr.append(td);
+  }
+  return tr;
+}
+
+function fill(tableId, rows) {
+  document.querySelector(`#${tableId} tbody`).replaceChildren(...rows);
+}
+
+async function refresh() {
+  const [accounts, sessions, audit] = await Promise.all([
+    call("GET", "/admin/api/accounts"),
+    call("GET", "/admin/api/sessions"),
+    call("GET", "/audit"),
+  ]);
+  fill("accounts", accounts.accounts.map((a) =>
+    row([a.name, a.role, a.disabled ? "disabled" : "active", a.grants.join(", ") || "none"])));
+  fill("sessions", sessions.sessions.map((s) => {
+    const end = document.createElement("button");
+    end.type = "button";
+    end.textContent = `End ${s.account}'s login`;
+    end.addEventListener("click", () => act(() => call("DELETE", `/admin/api/sessions/${s.handle}`),
+      `Ended a login of ${s.account}.`));
+    return row([s.account, s.created_at, s.last_seen, s.client, end]);
+  }));
+  fill("audit", audit.records.slice(-200).reverse().map((r) =>
+    row([r.timestamp, r.account, r.action, r.user_id, r.object_id, r.outcome, r.client])));
+}
+
+async function act(operation, done) {
+  try {
+    await operation();
+    await refresh();
+    status.textContent = done;
+  } catch (error) {
+    status.textContent = `Failed: ${error.message}`;
+  }
+}
+
+function onSubmit(formId, operation, done) {
+  const form = document.getElementById(formId);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = Object.fromEntries(new FormData(form));
+    act(() => operation(values), done(values)).then(() => form.reset());
+  });
+}
+
+onSubmit("create-account", (v) => call("POST", "/admin/api/accounts", v), (v) => `Created ${v.username}.`);
+onSubmit("grant", (v) => call("POST", `/admin/api/accounts/${encodeURIComponent(v.account)}/grants`,
+  { user_id: v.user_id }), (v) => `Granted ${v.user_id} to ${v.account}.`);
+act(async () => {}, "Up to date.");
