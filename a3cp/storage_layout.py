@@ -1,9 +1,11 @@
 """Where everything lives on disk: the only module that turns ids into paths and creates directories.
 
 Session logs: `<LOG_ROOT>/users/<user_id>/sessions/<session_id>` + the log suffix; feature files:
-`<DATA_ROOT>/users/<user_id>/sessions/<session_id>/features/`. Every id is checked against the strict
-ID_PATTERN before it becomes a path segment. `StorageLayout` is also the log layout the file recorder
-(eventstore.files.FileLogStore) is given, so the recorder itself knows no paths of this project.
+`<DATA_ROOT>/users/<user_id>/sessions/<session_id>/features/`; the access log `<LOG_ROOT>/access/`, the
+daily audit streams `<LOG_ROOT>/audit/`, the credentials store and the TLS files under DATA_ROOT.
+Every id is checked against the strict ID_PATTERN before it becomes a path segment. `StorageLayout` is
+also the log layout the file recorder (eventstore.files.FileLogStore) is given, so the recorder itself
+knows no paths of this project.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from a3cp.config import Settings
@@ -151,3 +154,53 @@ def iter_session_logs(settings: Settings) -> list[Path]:
     """Every session log file under LOG_ROOT, sorted."""
     layout = StorageLayout(settings)
     return [layout.path_of(name) for name in layout.log_names()]
+
+
+# Account streams and secrets (docs/security.md): the access log, the audit trail, credentials, TLS.
+ACCESS_STREAM = "access"
+AUDIT_DIR = "audit"
+
+
+def access_log_path(settings: Settings, *, create_dir: bool = False) -> Path:
+    """`<LOG_ROOT>/access/access` + the log suffix: the one access stream."""
+    directory = settings.log_root / ACCESS_STREAM
+    if create_dir:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory / (ACCESS_STREAM + LOG_FILE_SUFFIX)
+
+
+def audit_dir(settings: Settings, *, create: bool = False) -> Path:
+    """`<LOG_ROOT>/audit/`: one audit stream per UTC day."""
+    directory = settings.log_root / AUDIT_DIR
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def audit_log_path(settings: Settings, day: date, *, create_dir: bool = False) -> Path:
+    """`<LOG_ROOT>/audit/<YYYY-MM-DD>` + the log suffix."""
+    return audit_dir(settings, create=create_dir) / (day.isoformat() + LOG_FILE_SUFFIX)
+
+
+def audit_log_days(settings: Settings) -> list[tuple[date, Path]]:
+    """Every day's audit stream, oldest first."""
+    found = []
+    for path in audit_dir(settings).glob("*" + LOG_FILE_SUFFIX):
+        try:
+            found.append((date.fromisoformat(path.name.removesuffix(LOG_FILE_SUFFIX)), path))
+        except ValueError:
+            continue  # not a day stream
+    return sorted(found)
+
+
+def credentials_path(settings: Settings) -> Path:
+    """`<DATA_ROOT>/credentials.sqlite3`: secrets, never derived from logs, untouched by rebuild."""
+    settings.data_root.mkdir(parents=True, exist_ok=True)
+    return settings.data_root / "credentials.sqlite3"
+
+
+def tls_dir(settings: Settings) -> Path:
+    """`<DATA_ROOT>/tls/`: the generated local CA and server certificate."""
+    directory = settings.data_root / "tls"
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return directory

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from a3cp.accounts.paths import tls_dir
 from a3cp.config import Settings
+from a3cp.storage_layout import tls_dir
 
 CA_DAYS = 3650
 SERVER_DAYS = 825

@@ -20,17 +20,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from a3cp.accounts.credentials import LoginSession
-from a3cp.accounts.errors import (
-    AccountError,
-    AccountExists,
-    AccountNotFound,
-    LoginSessionNotFound,
-    SetupUnavailable,
-    TokenNotFound,
-)
+from a3cp.accounts.errors import AccountError
 from a3cp.accounts.policy import Action, Decision, Principal, authorize
 from a3cp.accounts.service import AccountService
 from a3cp.schemas import FieldError
+from web.error_table import http_status
 from web.errors import RequestRejected
 from web.openapi import Operation
 
@@ -122,18 +116,9 @@ def not_found() -> RequestRejected:
     return RequestRejected(404, "not_found", "no such resource", [])
 
 
-_ACCOUNT_ERROR_STATUS = {
-    AccountNotFound: 404,
-    TokenNotFound: 404,
-    LoginSessionNotFound: 404,
-    SetupUnavailable: 404,
-    AccountExists: 409,
-}
-
-
 def rejected_from_account_error(exc: AccountError) -> RequestRejected:
-    """The answer to a refused account operation: 404 unknown, 409 exists, else 400 naming the field."""
-    status = next((code for kind, code in _ACCOUNT_ERROR_STATUS.items() if isinstance(exc, kind)), 400)
+    """The answer to a refused account operation, its status from the error table, naming the field."""
+    status = http_status(exc.code)
     fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
     return RequestRejected(status, exc.code, exc.message, fields)
 

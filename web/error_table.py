@@ -94,6 +94,20 @@ ERRORS: dict[str, ErrorKind] = {
         None, CLOSE_POLICY_VIOLATION, "a frame's bytes did not follow its description in time"
     ),
     "idle_timeout": ErrorKind(None, CLOSE_POLICY_VIOLATION, "no message arrived for too long"),
+    # accounts, logins and access (a3cp.accounts.errors, web/auth.py)
+    "unauthenticated": ErrorKind(401, CLOSE_POLICY_VIOLATION, "log in (or send an API token) first"),
+    "forbidden": ErrorKind(403, CLOSE_POLICY_VIOLATION, "this account may not do that"),
+    "not_found": ErrorKind(404, None, "no such resource"),
+    "performer_mismatch": ErrorKind(403, CLOSE_POLICY_VIOLATION, "performer_id must be the account's own"),
+    "account_error": ErrorKind(400, None, "the account operation was refused"),
+    "account_exists": ErrorKind(409, None, "an account with this name exists already"),
+    "account_not_found": ErrorKind(404, None, "no such account"),
+    "token_not_found": ErrorKind(404, None, "no such API token"),
+    "login_session_not_found": ErrorKind(404, None, "no such login session"),
+    "weak_password": ErrorKind(400, None, "the password is too short (at least 12 characters)"),
+    "invalid_credentials": ErrorKind(401, None, "wrong name or password"),
+    "setup_unavailable": ErrorKind(404, None, "the setup link is unknown, used or expired"),
+    "too_many_attempts": ErrorKind(429, None, "too many failed logins; wait and try again"),
 }
 
 _UNKNOWN = ErrorKind(400, CLOSE_NORMAL, "the server refused the request")

@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 from pydantic import ValidationError
 
 from a3cp.accounts.credentials import Clock
-from a3cp.accounts.paths import audit_log_days, audit_log_path
 from a3cp.accounts.policy import Role
 from a3cp.config import Settings
 from a3cp.schemas import AuditAction, AuditRecord, Outcome, format_timestamp
+from a3cp.storage_layout import audit_log_days, audit_log_path
 from eventstore import append_event, read_log
 
 ANONYMOUS = "anonymous"  # the performer of a request no account was proven for (a failed login)

@@ -21,13 +21,14 @@ from a3cp.accounts.errors import AccountError
 from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout
 
 TLS_README = "README.md, section 'Use it from a tablet'"
 
 
 def _service() -> AccountService:
     settings = Settings.from_env()
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     return AccountService.build(settings)
 
 
@@ -206,7 +207,7 @@ def prepare_serve(args: argparse.Namespace) -> dict[str, Any]:
     """Before serving: the TLS files (printing the CA to install) and, with no account yet, the one-time
     setup link. Returns uvicorn's TLS keyword arguments."""
     settings = Settings.from_env()
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     options: dict[str, Any] = {}
     if args.tls:
         from a3cp.tls import tls_files

@@ -39,12 +39,12 @@ from a3cp.accounts.events import (
     TokenIssued,
     TokenRevoked,
 )
-from a3cp.accounts.paths import access_log_path, credentials_path
 from a3cp.accounts.policy import Principal, Role
 from a3cp.accounts.settings import LoginLimits
 from a3cp.accounts.state import AccessState, AccountState, TokenState
-from a3cp.config import Settings, UnsafeIdError, require_safe_id
+from a3cp.config import Settings
 from a3cp.schemas import SYSTEM_PERFORMER, AuditAction, Outcome, format_timestamp
+from a3cp.storage_layout import UnsafeIdError, access_log_path, credentials_path, require_safe_id
 
 RESERVED_NAMES = frozenset({SYSTEM_PERFORMER, "anonymous"})
 LOCAL_CLIENT = "local"  # the client address of commands run from the shell

@@ -13,6 +13,7 @@ from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.accounts.settings import LoginLimits
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout
 from web.app import create_app
 
 ORIGIN = "http://testserver"  # TestClient's own origin
@@ -45,7 +46,7 @@ def fast_hasher() -> PasswordHasher:
 
 @pytest.fixture
 def accounts(settings: Settings, clock: FakeClock, fast_hasher: PasswordHasher) -> AccountService:
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     return AccountService.build(settings, clock=clock, hasher=fast_hasher, limits=LoginLimits())
 
 

@@ -14,12 +14,12 @@ from starlette.testclient import TestClient
 from a3cp.accounts.directory import AccessDirectory, Decide
 from a3cp.accounts.errors import AccountExists
 from a3cp.accounts.events import AccessEvent, AccountCreated
-from a3cp.accounts.paths import access_log_path, credentials_path
 from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.accounts.state import AccessState
 from a3cp.cli import main
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout, access_log_path, credentials_path
 from tests.accounts.conftest import CARER_PASSWORD, PASSWORD, SAME_ORIGIN
 from web.app import create_app
 
@@ -125,7 +125,7 @@ def test_rebuild_restores_accounts_and_leaves_credentials(
 
 
 def test_two_directories_on_one_log_cannot_both_create_a_name(settings: Settings) -> None:
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     first = AccessDirectory(access_log_path(settings, create_dir=True))
     second = AccessDirectory(access_log_path(settings))
     second.current()  # a second process that read the log before the first one wrote

@@ -25,6 +25,7 @@ from cryptography import x509
 from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout
 from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
 from tests.deployment.processes import READY_WAIT_S, free_port
 
@@ -74,7 +75,7 @@ class Served:
 
 @pytest.fixture
 def served(settings: Settings) -> Iterator[list[Served]]:
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     children: list[Served] = []
     yield children
     for child in children:
@@ -123,7 +124,7 @@ def test_https_with_the_generated_ca(settings: Settings, served: list[Served]) -
 def test_audit_record_of_an_answered_request_survives_sigkill(
     settings: Settings, served: list[Served]
 ) -> None:
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     accounts = AccountService.build(settings)
     accounts.create_account("boss", Role.ADMIN, PASSWORD)
     accounts.create_account("cara", Role.CARER, CARER_PASSWORD)

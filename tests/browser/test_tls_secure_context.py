@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from a3cp.config import Settings
+from a3cp.storage_layout import StorageLayout
 from a3cp.tls import ensure_local_certificate
 from tests.accounts.test_serve import Served
 from tests.browser.conftest import CHROMIUM, need
@@ -35,7 +36,7 @@ def spki_hash(cert_path: Path) -> str:
 
 @pytest.fixture
 def servers(settings: Settings) -> Iterator[tuple[Served, Served, Path]]:
-    settings.ensure_roots()
+    StorageLayout(settings).ensure_roots()
     files = ensure_local_certificate(settings, HOST)  # serve reuses it: it names a3cp.test and 127.0.0.1
     plain, tls = Served(settings), Served(settings, "--tls")
     try:

@@ -16,7 +16,6 @@ from starlette.routing import Route
 from a3cp.accounts.policy import Action, Decision, authorize
 from a3cp.accounts.service import AccountService
 from a3cp.accounts.state import AccountState
-from a3cp.config import require_safe_id
 from a3cp.schemas import (
     AccountCreateInput,
     AccountsList,
@@ -30,6 +29,7 @@ from a3cp.schemas import (
     Outcome,
     format_timestamp,
 )
+from a3cp.storage_layout import require_safe_id
 from web.auth import (
     Authenticated,
     account_service,
