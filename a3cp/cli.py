@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Sequence
 
 from a3cp.config import ROLES, Settings
+from a3cp.recognition.cli import add_evaluate_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")
     replay.add_argument("record_id")
     replay.set_defaults(handler=_replay)
+    add_evaluate_parser(commands)
     return parser
 
 
