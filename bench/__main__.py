@@ -7,7 +7,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ("append", "rebuild", "api", "extraction", "capture")
+MODULES = ("append", "rebuild", "api", "extraction", "capture", "recognition")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from a3cp.recognition.calibration import thresholds
 from a3cp.recognition.errors import InvalidVocabulary
-from a3cp.recognition.model import RecognizerParams, decide, query_distances, views
+from a3cp.recognition.model import RecognizerParams, decide, template_distances, views
 from a3cp.recognition.representation import Array
 
 NOT_SURE = "(not sure)"
@@ -33,8 +33,7 @@ NOT_SURE = "(not sure)"
 @dataclass(frozen=True)
 class TakeDistances:
     labels: list[str]  # each take's sign
-    queries: Array  # [i, j]: take i as a query against take j as a template
-    templates: Array  # symmetric: takes i and j as templates of one vocabulary
+    matrix: Array  # [i, j]: take i against take j, as a query or as a template (symmetric)
 
     @classmethod
     def of(cls, signs: Mapping[str, Array], params: RecognizerParams) -> TakeDistances:
@@ -45,8 +44,7 @@ class TakeDistances:
             for sign in sorted(signs)
             for index, take in enumerate(signs[sign])
         ]
-        queries = query_distances(taken, taken, params)
-        return cls(labels, queries, np.minimum(queries, queries.T))
+        return cls(labels, template_distances(taken, params))
 
 
 @dataclass
@@ -99,11 +97,11 @@ def _answers(
     """(truth, nearest label, decision) for each query against a vocabulary of take indices."""
     labels = [distances.labels[i] for i in vocabulary]
     label_thresholds = thresholds(
-        distances.templates[np.ix_(vocabulary, vocabulary)], labels, params.calibration
+        distances.matrix[np.ix_(vocabulary, vocabulary)], labels, params.calibration
     )
     answers = []
     for query in queries:
-        recognition = decide(distances.queries[query, vocabulary], labels, label_thresholds)
+        recognition = decide(distances.matrix[query, vocabulary], labels, label_thresholds)
         answers.append((distances.labels[query], recognition.scores[0][0], recognition.label or NOT_SURE))
     return answers
 

@@ -89,9 +89,13 @@ def query_distances(
 
 
 def template_distances(templates: Sequence[tuple[Array, ...]], params: RecognizerParams) -> Array:
-    """Symmetric distances between templates: the nearer of either one mirrored against the other."""
-    distances = query_distances(templates, templates, params)
-    return np.asarray(np.minimum(distances, distances.T), dtype=np.float64)
+    """`query_distances(templates, templates)`, computed for one triangle only: DTW is symmetric and
+    mirroring both takes changes nothing, so d(mirror(a), b) = d(a, mirror(b)) = d(mirror(b), a)."""
+    count = len(templates)
+    distances = np.zeros((count, count))
+    for row in range(count - 1):
+        distances[row, row + 1 :] = query_distances(templates[row : row + 1], templates[row + 1 :], params)[0]
+    return distances + distances.T
 
 
 def decide(

@@ -58,10 +58,10 @@ def test_evaluation_decides_as_the_built_recognizer(takes: dict[str, np.ndarray]
     order = {sign: list(np.flatnonzero(np.asarray(distances.labels) == sign)) for sign in takes}
     chosen = np.array([index for sign in sorted(takes) for index in order[sign][:3]])
     labels = [distances.labels[i] for i in chosen]
-    label_thresholds = thresholds(distances.templates[np.ix_(chosen, chosen)], labels, params.calibration)
+    label_thresholds = thresholds(distances.matrix[np.ix_(chosen, chosen)], labels, params.calibration)
     assert label_thresholds == pytest.approx(recognizer.thresholds)
     query = order["thanks"][7]
-    shortcut = decide(distances.queries[query, chosen], labels, label_thresholds)
+    shortcut = decide(distances.matrix[query, chosen], labels, label_thresholds)
     direct = recognizer.recognize(takes["thanks"][7])
     assert shortcut.label == direct.label == "thanks"
     assert [label for label, _ in shortcut.scores] == [label for label, _ in direct.scores]
