@@ -52,6 +52,9 @@ class Template:
 
 
 class Recognizer:
+    """One user's model: `templates` (label, id, feature hash, representation; sorted), `params`, the
+    per-label `thresholds` calibrated on the templates, and `model_hash` identifying all of it."""
+
     def __init__(self, templates: Sequence[Template], params: RecognizerParams) -> None:
         self.templates = tuple(templates)
         self.params = params
