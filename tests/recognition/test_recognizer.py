@@ -139,3 +139,28 @@ def test_single_examples_still_reject_and_one_example_never_does(takes: dict[str
     lonely = build({"hello": [takes["hello"][0]]})
     assert lonely.thresholds == {"hello": float("inf")}
     assert lonely.recognize(takes["thanks"][5]).label == "hello"
+
+
+def test_a_slower_take_still_matches_its_sign(takes: dict[str, np.ndarray]) -> None:
+    """The same takes performed at half speed (every frame twice) and with a pause at the start."""
+    recognizer = build(vocabulary(takes, 5))
+    named = []
+    for sign, take in queries(takes, 5):
+        slower = np.concatenate([np.repeat(take[:1], 8, axis=0), np.repeat(take, 2, axis=0)])
+        named.append(recognizer.recognize(slower).scores[0][0] == sign)
+    assert np.mean(named) >= 0.85, np.mean(named)
+
+
+def test_where_the_person_stands_and_how_big_they_look_does_not_matter(
+    takes: dict[str, np.ndarray],
+) -> None:
+    """Every x, y moved and scaled as if the person stood farther away and to the side: same distances."""
+    recognizer = build(vocabulary(takes, 3))
+    take = takes["seeyoulater"][8]
+    moved = take.copy()
+    for part, stride in ((PARTS[0], 4), (LEFT_HAND, 3), (RIGHT_HAND, 3)):
+        for axis, shift in ((0, 0.2), (1, -0.1)):
+            columns = slice(part.start + axis, part.start + part.width, stride)
+            moved[:, columns] = take[:, columns] * 0.6 + shift
+    moved[:, LEFT_HAND.start + 2 :: 3] *= 0.6  # hand z is in the same units as x
+    assert recognizer.distances(moved) == pytest.approx(recognizer.distances(take), rel=1e-4)
