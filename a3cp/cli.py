@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from a3cp.accounts.cli import add_commands, add_serve_options, prepare_serve
 from a3cp.config import ROLES, Settings
+from a3cp.recognition.cli import add_evaluate_parser
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -107,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("record_id")
     replay.set_defaults(handler=_replay)
     add_commands(commands)
+    add_evaluate_parser(commands)
     return parser
 
 

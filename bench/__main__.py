@@ -1,5 +1,6 @@
 """`python -m bench [--quick]` (what `make bench` runs): every benchmark in turn, each printing its
-figures; the full run takes about 10 minutes on 2 cores, `--quick` seconds (the CI smoke test)."""
+figures; the full run takes about 10 minutes on 2 cores plus a few for `recognition`, `--quick` seconds
+(the CI smoke test)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ("append", "rebuild", "api", "extraction", "capture")
+MODULES = ("append", "rebuild", "api", "extraction", "capture", "recognition")
 
 
 def main() -> None:
