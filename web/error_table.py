@@ -94,6 +94,9 @@ ERRORS: dict[str, ErrorKind] = {
         None, CLOSE_POLICY_VIOLATION, "a frame's bytes did not follow its description in time"
     ),
     "idle_timeout": ErrorKind(None, CLOSE_POLICY_VIOLATION, "no message arrived for too long"),
+    # the recognizer (a3cp.recognition.errors)
+    "invalid_features": ErrorKind(400, None, "the landmark features do not have the recorded layout"),
+    "invalid_vocabulary": ErrorKind(400, None, "the recognizer needs at least one labelled example"),
     # accounts, logins and access (a3cp.accounts.errors, web/auth.py)
     "unauthenticated": ErrorKind(401, CLOSE_POLICY_VIOLATION, "log in (or send an API token) first"),
     "forbidden": ErrorKind(403, CLOSE_POLICY_VIOLATION, "this account may not do that"),
