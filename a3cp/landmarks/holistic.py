@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import mediapipe as mp
+import mediapipe as mp  # type: ignore[import-untyped]
 import numpy as np
+import numpy.typing as npt
 
-from a3cp.landmarks.layout import PARTS, empty_row, fill_part
+from a3cp.landmarks.layout import PARTS, FeatureRow, empty_row, fill_part
 
 MEDIAPIPE_VERSION = mp.__version__
 MODEL_COMPLEXITY = 1
@@ -43,7 +44,7 @@ class HolisticTracker:
             refine_face_landmarks=False,
         )
 
-    def features(self, rgb: np.ndarray) -> np.ndarray:
+    def features(self, rgb: npt.NDArray[np.uint8]) -> FeatureRow:
         """One frame (H, W, 3 uint8 RGB) -> one float32 row of the holistic_landmarks_v1 layout."""
         results = self._holistic.process(rgb)
         row = empty_row()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 LAYOUT_NAME = "holistic_landmarks_v1"
 
@@ -53,15 +54,16 @@ def _parts() -> tuple[Part, ...]:
 
 PARTS = _parts()
 FEATURE_DIM = PARTS[-1].start + PARTS[-1].width
+FeatureRow = npt.NDArray[np.float32]  # one frame: FEATURE_DIM float32 values, NaN where not detected
 assert FEATURE_DIM == 1662
 
 
-def empty_row() -> np.ndarray:
+def empty_row() -> FeatureRow:
     """A frame in which nothing was detected."""
     return np.full(FEATURE_DIM, np.nan, dtype=np.float32)
 
 
-def fill_part(row: np.ndarray, part: Part, landmarks: Sequence[Sequence[float]] | None) -> None:
+def fill_part(row: FeatureRow, part: Part, landmarks: Sequence[Sequence[float]] | None) -> None:
     """Write one part's landmarks (rows of `part.values`) into `row`; None leaves it NaN."""
     if landmarks is None:
         return
@@ -71,7 +73,7 @@ def fill_part(row: np.ndarray, part: Part, landmarks: Sequence[Sequence[float]] 
     row[part.columns] = values.reshape(-1)
 
 
-def detection_fractions(features: np.ndarray) -> dict[str, float]:
+def detection_fractions(features: npt.NDArray[np.float32]) -> dict[str, float]:
     """Per part, the fraction of frames (rows) in which it was detected (not NaN)."""
     frames = features.shape[0]
     if frames == 0:
