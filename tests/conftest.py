@@ -32,8 +32,11 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """The app on `settings` (a folder's conftest may override `settings`: PostgreSQL, short timeouts)."""
+    app = create_app(settings)
+    with TestClient(app) as test_client:
         yield test_client
+    app.state.services.projection.engine.dispose()
 
 
 @pytest.hookimpl(hookwrapper=True)

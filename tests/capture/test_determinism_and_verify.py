@@ -13,7 +13,8 @@ import pytest
 
 from a3cp.config import session_features_dir
 from a3cp.services.verify import verify
-from tests.capture.conftest import capture_meta, feature_events, feature_files, start_session
+from bench.client import capture_meta, start_session
+from tests.fixtures.recorded import feature_events, feature_files
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,8 +23,8 @@ import json, sys
 from starlette.testclient import TestClient
 from a3cp.config import Settings
 from web.app import create_app
-from tests.capture.conftest import capture_meta, multipart, start_session
-from tests.fixtures.person import person_frames
+from bench.client import capture_meta, multipart, start_session
+from bench.person import person_frames
 with TestClient(create_app(Settings.from_env())) as client:
     session_id = start_session(client)
     parts = multipart(capture_meta(session_id), person_frames(30))

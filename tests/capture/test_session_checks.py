@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from a3cp.config import session_log_path
 from a3cp.schemas import format_timestamp
+from bench.client import request_body, start_session
 from eventstore import read_log
-from tests.capture.conftest import envelope, start_session
 
 VALIDATE = "/session_manager/sessions.validate"
 
@@ -26,7 +26,7 @@ def test_validate_reports_each_status(client):
     assert _status(client, "elias01", "../etc/passwd") == "invalid"  # malformed
     assert _status(client, "elias01", "") == "invalid"
     assert _status(client, "elias01", None) == "invalid"
-    client.post("/session_manager/sessions.end", json=envelope(session_id=session_id))
+    client.post("/session_manager/sessions.end", json=request_body(session_id=session_id))
     assert _status(client, "elias01", session_id) == "closed"
 
 
@@ -35,7 +35,7 @@ def test_upstream_style_end_records_its_end_time(client, settings):
     session_id = start_session(client)
     end_time = format_timestamp(datetime.now(UTC))
     response = client.post(
-        "/session_manager/sessions.end", json=envelope(session_id=session_id, end_time=end_time)
+        "/session_manager/sessions.end", json=request_body(session_id=session_id, end_time=end_time)
     )
     assert response.status_code == 200, response.text
     assert response.json()["end_time"] == end_time

@@ -29,11 +29,12 @@ from starlette.testclient import TestClient
 
 from a3cp.config import Settings, session_features_dir
 from a3cp.domain.errors import DomainError
-from a3cp.schemas import CaptureMeta, SessionManagerStartInput
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, multipart
-from tests.fixtures.person import person_frames
+from a3cp.schemas import CaptureMeta
+from bench.client import CAPTURE_PATH, capture_meta, multipart
+from bench.person import person_frames
 from tests.fixtures.races import race_in_processes
-from tests.spine.invariants import start_body
+from tests.fixtures.recorded import feature_events
+from tests.fixtures.sessions import start_session_in
 from web.services import Services
 
 RACERS = 4
@@ -57,11 +58,6 @@ def capture_once(settings: Settings, job: dict[str, Any], barrier: Any) -> str:
     except DomainError as exc:
         return f"{exc.status_code} {exc.code} {exc.field}"
     return "created"
-
-
-def start_session(settings: Settings) -> str:
-    request = SessionManagerStartInput.model_validate(start_body())
-    return Services.build(settings).sessions.start(request).session_id
 
 
 def round_meta(session_id: str) -> dict[str, Any]:
@@ -105,7 +101,7 @@ def assert_store_consistent(settings: Settings, session_id: str, captures: int) 
 
 
 def test_racing_same_capture_records_once(settings: Settings, reliability_report: Any) -> None:
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     outcomes: list[str] = []
     for _ in range(ROUNDS):
@@ -134,7 +130,7 @@ def test_racing_same_capture_over_http_records_once(
     client: TestClient, settings: Settings, reliability_report: Any
 ) -> None:
     """The same race through one serving app: RACERS threads POST the same multipart capture at once."""
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     answers: list[int] = []
     for _ in range(HTTP_ROUNDS):

@@ -35,8 +35,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from a3cp.config import Settings, iter_session_logs
 from a3cp.services.verify import verify
+from bench.client import CAPTURE_PATH, capture_meta, start_session
 from eventstore import read_log
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
 from tests.spine.invariants import assert_event_invariants
 from web.app import ROUTE_MODULES, create_app
 
