@@ -1,6 +1,8 @@
 """Shared fixtures: an isolated DATA_ROOT/LOG_ROOT per test and an app client on it.
 
 With CI=true a skipped test fails the run: in CI nothing may be skipped for lack of a tool.
+`make test-fast` runs the tests marked `fast`: all of tests/unit/, and the modules that say
+`pytestmark = pytest.mark.fast` (no MediaPipe, no browser, no server process, no PostgreSQL).
 """
 
 from __future__ import annotations
@@ -19,6 +21,22 @@ from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks
     reliability_report,
 )
 from web.app import create_app
+
+
+UNIT_TESTS = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fast: no MediaPipe, browser, server process or PostgreSQL (`make test-fast` runs these)"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/unit/ is fast by where it lives."""
+    for item in items:
+        if UNIT_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture
