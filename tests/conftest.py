@@ -22,7 +22,6 @@ from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks
 )
 from web.app import create_app
 
-
 UNIT_TESTS = Path(__file__).resolve().parent / "unit"
 
 

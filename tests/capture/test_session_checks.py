@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from a3cp.config import session_log_path
 from a3cp.schemas import format_timestamp
 from bench.client import request_body, start_session
 from eventstore import read_log
+
+pytestmark = pytest.mark.fast
 
 VALIDATE = "/session_manager/sessions.validate"
 

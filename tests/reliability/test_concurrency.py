@@ -6,6 +6,7 @@ import multiprocessing
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from events import make_event
 from starlette.testclient import TestClient
 
@@ -15,6 +16,8 @@ from bench.client import end_body
 from eventstore import append_event, read_log
 from tests.fixtures.sessions import start_session_in
 from web.app import create_app
+
+pytestmark = pytest.mark.fast
 
 WRITERS, APPENDS = 4, 250
 RACERS, ROUNDS = 4, 5

@@ -26,6 +26,8 @@ from bench.client import END, START, request_body
 from eventstore import append_event, read_log, recorder
 from web.app import create_app
 
+pytestmark = pytest.mark.fast
+
 TMPFS_FAULT = "ENOSPC on a real, full 256 KiB tmpfs LOG_ROOT"
 
 

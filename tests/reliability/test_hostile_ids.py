@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from a3cp.config import Settings
 from bench.client import START, request_body
+
+pytestmark = pytest.mark.fast
 
 SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EXAMPLES = 60

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from a3cp.config import Settings, session_log_path
 from a3cp.domain.errors import SessionAlreadyClosed
 from a3cp.schemas import SessionManagerEndInput, SessionManagerStartInput
@@ -12,6 +14,8 @@ from eventstore import read_log
 from tests.fixtures.races import race_in_processes
 from tests.fixtures.sessions import start_session_in
 from web.services import Services
+
+pytestmark = pytest.mark.fast
 
 RACERS = 6
 

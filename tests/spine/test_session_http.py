@@ -16,6 +16,8 @@ from a3cp.schemas import format_timestamp
 from bench.client import end_body, request_body
 from eventstore import read_log
 
+pytestmark = pytest.mark.fast
+
 START = "/session_manager/sessions.start"
 END = "/session_manager/sessions.end"
 
