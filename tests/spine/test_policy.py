@@ -122,9 +122,11 @@ def test_bench_imports_nothing_of_the_tests() -> None:
     """The tests may use bench/'s helpers (bench.client, bench.person, bench.processes), never the reverse."""
     sources = sorted((REPO / "bench").rglob("*.py"))
     assert any(p.name == "client.py" for p in sources), "scan sees bench/"
-    imports = {str(p.relative_to(REPO)): imported_modules(p.read_text()) for p in sources}
-    found = {name: sorted(m for m in modules if m.partition(".")[0] == "tests") for name, modules in imports.items()}
-    assert {name: modules for name, modules in found.items() if modules} == {}
+    found = {}
+    for path in sources:
+        if tests := sorted(m for m in imported_modules(path.read_text()) if m.partition(".")[0] == "tests"):
+            found[str(path.relative_to(REPO))] = tests
+    assert found == {}
 
 
 def test_the_recorder_itself_would_be_flagged() -> None:
