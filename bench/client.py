@@ -42,7 +42,9 @@ def request_body(
     }
 
 
-def end_body(session_id: str, user_id: str = USER, performer_id: str = PERFORMER, **fields: Any) -> dict:
+def end_body(
+    session_id: str, user_id: str = USER, performer_id: str = PERFORMER, **fields: Any
+) -> dict[str, Any]:
     """A valid sessions.end request body with a fresh record_id."""
     return request_body(user_id, performer_id, session_id=session_id, **fields)
 
