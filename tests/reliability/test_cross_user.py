@@ -43,10 +43,11 @@ def tree(settings: Settings) -> dict[str, bytes]:
 
 @pytest.fixture
 def world(client: TestClient) -> dict[str, str]:
-    """bea's active session with one real capture; al's own session (so al has a log directory)."""
+    """bea's active session with one real capture (tiny: 4 frames of 96x96, so MediaPipe runs briefly);
+    al's own session (so al has a log directory)."""
     session_id = start_session(client, OWNER)
-    meta = capture_meta(session_id, user_id=OWNER)
-    created = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(meta["frame_count"])))
+    meta = capture_meta(session_id, frames=4, user_id=OWNER, fps=2, width=96, height=96)
+    created = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(4, 96, 96)))
     assert created.status_code == 201, created.text
     start_record = client.get(
         f"/session_manager/sessions/{session_id}", headers={CALLER_HEADER: OWNER}
