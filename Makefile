@@ -31,10 +31,10 @@ test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Pure and unit tests (tests/unit/ and the modules marked `fast`: no MediaPipe, browser, server process or
-# PostgreSQL): under a minute on 2 cores.
+# Pure and unit tests (tests/unit/ and the tests marked `fast`: no MediaPipe, browser, server process or
+# PostgreSQL): under a minute on 2 cores. None fuzzes, so schemathesis's slow-loading plugin stays off.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m fast -q
+	$(BIN)/python -m pytest -m fast -q -p no:schemathesis
 
 # The test run writes its reports under build/ (git-ignored); this copies them into docs/ on purpose.
 report:

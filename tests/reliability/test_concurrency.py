@@ -17,8 +17,6 @@ from eventstore import append_event, read_log
 from tests.fixtures.sessions import start_session_in
 from web.app import create_app
 
-pytestmark = pytest.mark.fast
-
 WRITERS, APPENDS = 4, 250
 RACERS, ROUNDS = 4, 5
 FORK = multiprocessing.get_context("fork")
@@ -30,6 +28,7 @@ def _append_many(log: Path, writer: int, barrier) -> None:
         append_event(log, make_event(writer=writer, seq=seq))
 
 
+@pytest.mark.fast
 def test_four_processes_append_to_one_log(tmp_path: Path, reliability_report) -> None:
     log = tmp_path / "shared.log"
     barrier = FORK.Barrier(WRITERS)
