@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the app, `make test` runs the whole suite. Both build .venv first.
+# `make run` serves the app, `make test` runs the whole suite, `make test-fast` the fast part (under a
+# minute). All build .venv first. `make report` publishes what the last test run generated (build/).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ export LOG_ROOT ?= ./logs
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench
+.PHONY: run test test-fast report lint bench
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,18 @@ test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# Pure and unit tests (tests/unit/ and the tests marked `fast`: no MediaPipe, browser, server process or
+# PostgreSQL): under a minute on 2 cores. None fuzzes, so schemathesis's slow-loading plugin stays off.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m fast -q -p no:schemathesis
+
+# The test run writes its reports under build/ (git-ignored); this copies them into docs/ on purpose.
+report:
+	@test -f build/reliability.md || { echo "no build/reliability.md: run make test first" >&2; exit 1; }
+	cp build/reliability.md docs/reliability.md
+	@if [ -f build/demo-gesture.png ]; then cp build/demo-gesture.png docs/demo-gesture.png; \
+	else echo "no build/demo-gesture.png (the browser tests did not run): docs/demo-gesture.png kept"; fi
+
 # Benchmarks (bench/, figures printed; docs/benchmarks.md records them): about 10 minutes on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python -m bench
@@ -37,3 +50,4 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m mypy

@@ -13,7 +13,6 @@ import multiprocessing
 import statistics
 import tempfile
 import time
-import uuid
 from contextlib import nullcontext
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -21,34 +20,23 @@ from pathlib import Path
 import httpx
 
 from a3cp.schemas import utc_now
+from bench.client import END, START, end_body, request_body
 from bench.profile import hottest, sampled
 from bench.server import served
 
 CONCURRENCY = 8
-START = "/session_manager/sessions.start"
-END = "/session_manager/sessions.end"
-
-
-def _envelope(user_id: str, **fields: str) -> dict[str, str]:
-    return {
-        "schema_version": "1.0.1",
-        "record_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "timestamp": utc_now(),
-        "performer_id": "carer-1",
-        **fields,
-    }
 
 
 async def _client(http: httpx.AsyncClient, index: int, pairs: int, latencies: list[float]) -> None:
     user_id = f"load-user-{index}"
     for _ in range(pairs):
         began = time.perf_counter()
-        started = await http.post(START, json=_envelope(user_id))
+        started = await http.post(START, json=request_body(user_id, timestamp=utc_now()))
         latencies.append(time.perf_counter() - began)
         assert started.status_code == 201, started.text
         began = time.perf_counter()
-        ended = await http.post(END, json=_envelope(user_id, session_id=started.json()["session_id"]))
+        session_id = started.json()["session_id"]
+        ended = await http.post(END, json=end_body(session_id, user_id, timestamp=utc_now()))
         latencies.append(time.perf_counter() - began)
         assert ended.status_code == 200, ended.text
 

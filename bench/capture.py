@@ -25,29 +25,13 @@ import httpx
 from websockets.sync.client import connect
 
 from a3cp.schemas import format_timestamp, utc_now
+from bench.client import CAPTURE_PATH, request_body, start_session
 from bench.frames import FPS, HEIGHT, WIDTH, jpeg_frames
 from bench.server import Server, served
 
 USER = "bench-user"
 BOUNDARY = "a3cp-bench-boundary"
 JPEG_TYPE = "Content-Type: image/jpeg"
-
-
-def _envelope(**fields: Any) -> dict[str, Any]:
-    return {
-        "schema_version": "1.0.1",
-        "record_id": str(uuid.uuid4()),
-        "user_id": USER,
-        "timestamp": utc_now(),
-        "performer_id": "carer-1",
-        **fields,
-    }
-
-
-def start_session(server: Server) -> str:
-    response = httpx.post(f"{server.url}/session_manager/sessions.start", json=_envelope(), timeout=60)
-    response.raise_for_status()
-    return str(response.json()["session_id"])
 
 
 def _multipart(meta: dict[str, Any], jpegs: list[bytes], marks: dict[str, float]) -> Iterator[bytes]:
@@ -69,7 +53,9 @@ def _multipart(meta: dict[str, Any], jpegs: list[bytes], marks: dict[str, float]
 
 def http_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
     start = datetime.now(UTC) - timedelta(seconds=len(jpegs) / FPS)
-    meta = _envelope(
+    meta = request_body(
+        USER,
+        timestamp=utc_now(),
         session_id=session_id,
         timestamp_start=format_timestamp(start),
         timestamp_end=format_timestamp(start + timedelta(seconds=len(jpegs) / FPS)),
@@ -80,7 +66,7 @@ def http_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
     )
     marks: dict[str, float] = {}
     response = httpx.post(
-        f"{server.url}/camera_feed_worker/captures",
+        server.url + CAPTURE_PATH,
         content=_multipart(meta, jpegs, marks),
         headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
         timeout=600,
@@ -96,7 +82,8 @@ def ws_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
     start = datetime.now(UTC)
 
     def message(event: str, **fields: Any) -> str:
-        envelope = _envelope(session_id=session_id, event=event, capture_id=capture_id, source="browser")
+        envelope = request_body(USER, timestamp=utc_now(), session_id=session_id, source="browser")
+        envelope.update(event=event, capture_id=capture_id)
         return json.dumps({**envelope, **fields})
 
     url = server.url.replace("http://", "ws://") + "/camera_feed_worker/capture"
@@ -146,7 +133,8 @@ def main(argv: list[str] | None = None) -> None:
     lengths = (2, 3) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
-        session_id = start_session(server)
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            session_id = start_session(http, USER)
         http_capture(server, session_id, frames[: 2 * FPS])  # warm-up: imports, models, first capture
         print(f"server idle RSS after a warm-up capture: {server.rss_mib():.0f} MiB")
         for transport, capture in (("HTTP", http_capture), ("WebSocket", ws_capture)):

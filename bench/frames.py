@@ -1,4 +1,4 @@
-"""The benchmark's camera: 480p JPEG frames of the real-person fixture (tests/fixtures/person.py,
+"""The benchmark's camera: 480p JPEG frames of the real-person fixture (bench/person.py,
 scikit-image's astronaut portrait on a wide canvas), swaying sideways like a person in front of a
 webcam, encoded as the demo page's canvas does (JPEG quality 80)."""
 
@@ -8,7 +8,7 @@ import math
 
 import cv2
 
-from tests.fixtures.person import portrait_on_canvas
+from bench.person import portrait_on_canvas
 
 WIDTH, HEIGHT = 640, 480
 FPS = 15

@@ -1,6 +1,6 @@
-"""A real `a3cp serve` process for the benchmarks (the deployment tests' ServerProcess: temporary
-roots, free loopback port, health wait) and its memory, read from /proc: current RSS and the peak
-since the last reset."""
+"""A real `a3cp serve` process for the benchmarks (bench.processes.ServerProcess: temporary roots,
+free loopback port, health wait) and its memory, read from /proc: current RSS and the peak since the
+last reset."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.deployment.processes import ServerProcess, free_port
+from bench.processes import ServerProcess, free_port
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,9 @@
 """Shared fixtures: an isolated DATA_ROOT/LOG_ROOT per test and an app client on it.
 
 With CI=true a skipped test fails the run: in CI nothing may be skipped for lack of a tool.
+`make test-fast` runs the tests marked `fast`: all of tests/unit/, and the modules (`pytestmark =
+pytest.mark.fast`) and tests (`@pytest.mark.fast`) that need no MediaPipe, browser, server process or
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,6 +23,30 @@ from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks
 )
 from web.app import create_app
 
+UNIT_TESTS = Path(__file__).resolve().parent / "unit"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fast: no MediaPipe, browser, server process or PostgreSQL (`make test-fast` runs these)"
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m fast`, a test module that marks nothing fast is not even imported: MediaPipe,
+    Playwright and schemathesis stay unloaded, which is most of the fast run's start-up."""
+    is_test_module = collection_path.suffix == ".py" and collection_path.name.startswith("test_")
+    if config.getoption("markexpr") != "fast" or not is_test_module or UNIT_TESTS in collection_path.parents:
+        return None
+    return "pytest.mark.fast" not in collection_path.read_text(encoding="utf-8")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/unit/ is fast by where it lives."""
+    for item in items:
+        if UNIT_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.fast)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -32,8 +59,11 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+    """The app on `settings` (a folder's conftest may override `settings`: PostgreSQL, short timeouts)."""
+    app = create_app(settings)
+    with TestClient(app) as test_client:
         yield test_client
+    app.state.services.projection.engine.dispose()
 
 
 @pytest.hookimpl(hookwrapper=True)

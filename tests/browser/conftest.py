@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +21,8 @@ import pytest
 import uvicorn
 
 from a3cp.config import Settings
-from tests.fixtures.person import portrait_on_canvas
+from bench.person import portrait_on_canvas
+from bench.processes import free_port
 from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("A3CP_CHROMIUM", "/usr/bin/chromium"))
@@ -68,12 +68,6 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(settings: Settings) -> LiveServer:

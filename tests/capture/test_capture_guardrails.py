@@ -8,16 +8,9 @@ import cv2
 import pytest
 
 from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_FRAMES
-from tests.capture.conftest import (
-    CAPTURE_PATH,
-    capture_meta,
-    envelope,
-    feature_events,
-    feature_files,
-    multipart,
-    start_session,
-)
-from tests.fixtures.person import person_frames, portrait_on_canvas
+from bench.client import CAPTURE_PATH, capture_meta, multipart, request_body, start_session
+from bench.person import person_frames, portrait_on_canvas
+from tests.fixtures.recorded import feature_events, feature_files
 
 SHORT = person_frames(4)
 
@@ -83,7 +76,7 @@ def test_missing_session_id_is_400(settings, session_id, post_capture):
 def test_unknown_session_is_404_and_closed_session_is_409(settings, client, session_id, post_capture):
     response = post_capture(capture_meta("sess_unknown", frames=4), SHORT)
     assert response.status_code == 404 and "session_id" in _fields(response)
-    client.post("/session_manager/sessions.end", json=envelope(session_id=session_id))
+    client.post("/session_manager/sessions.end", json=request_body(session_id=session_id))
     response = post_capture(capture_meta(session_id, frames=4), SHORT)
     assert response.status_code == 409 and "session_id" in _fields(response)
     _assert_nothing_recorded(settings)

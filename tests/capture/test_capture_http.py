@@ -9,7 +9,8 @@ import numpy as np
 from a3cp.landmarks.layout import FEATURE_DIM, PARTS
 from a3cp.schemas import A3CPMessage, RawFeaturesRef
 from a3cp.services.verify import verify
-from tests.capture.conftest import FRAMES, capture_meta, feature_events, feature_files
+from bench.client import CAPTURE_FRAMES, capture_meta
+from tests.fixtures.recorded import feature_events, feature_files
 from web.caller import CALLER_HEADER
 
 
@@ -21,7 +22,7 @@ def test_capture_of_a_real_person_records_one_verified_feature_file(
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["record_id"] == meta["record_id"] == body["capture_id"]
-    assert (body["T"], body["D"]) == (FRAMES, FEATURE_DIM) == (FRAMES, 1662)
+    assert (body["T"], body["D"]) == (CAPTURE_FRAMES, FEATURE_DIM) == (CAPTURE_FRAMES, 1662)
 
     ref = body["raw_features_ref"]
     path = settings.data_root / ref["uri"]
@@ -30,7 +31,7 @@ def test_capture_of_a_real_person_records_one_verified_feature_file(
     assert (ref["format"], ref["dtype"], ref["shape"], ref["dims"]) == (
         "npz",
         "float32",
-        [FRAMES, 1662],
+        [CAPTURE_FRAMES, 1662],
         1662,
     )
     assert ref["encoding"].startswith("holistic_landmarks_v1;fps=10;max_window_s=120;extractor_tag=")
@@ -38,8 +39,8 @@ def test_capture_of_a_real_person_records_one_verified_feature_file(
 
     with np.load(path, allow_pickle=False) as archive:
         features, stamps = archive["features"], archive["timestamps_ms"]
-    assert features.dtype == np.float32 and features.shape == (FRAMES, 1662)
-    assert stamps.dtype == np.int64 and stamps.shape == (FRAMES,)
+    assert features.dtype == np.float32 and features.shape == (CAPTURE_FRAMES, 1662)
+    assert stamps.dtype == np.int64 and stamps.shape == (CAPTURE_FRAMES,)
     assert stamps[0] == 1795514401000 and np.all(np.diff(stamps) == 100)  # start + i / fps, epoch ms
     pose, face, left, right = (features[:, part.columns] for part in PARTS)
     assert np.mean(~np.isnan(pose).any(axis=1)) >= 0.8  # a real person: pose and face in most frames
@@ -72,7 +73,7 @@ def test_capture_id_travels_with_the_record_id(settings, session_id, frames, pos
 
 
 def test_png_frames_and_given_frame_timestamps(settings, session_id, post_capture):
-    from tests.fixtures.person import person_frames
+    from bench.person import person_frames
 
     frames = person_frames(20, fmt=".png")
     stamps = [1795514401000 + 140 * i for i in range(20)]

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from starlette.testclient import TestClient
 
+from a3cp.config import Settings
 from a3cp.services.verify import verify
 from a3cp.storage_layout import session_features_dir
-from tests.capture.conftest import capture_meta, feature_events, feature_files, start_session
+from bench.client import CAPTURE_FRAMES, CAPTURE_PATH, capture_meta, multipart, start_session
+from bench.person import person_frames
+from tests.fixtures.recorded import feature_events, feature_files
+from web.app import create_app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,8 +28,8 @@ import json, sys
 from starlette.testclient import TestClient
 from a3cp.config import Settings
 from web.app import create_app
-from tests.capture.conftest import capture_meta, multipart, start_session
-from tests.fixtures.person import person_frames
+from bench.client import capture_meta, multipart, start_session
+from bench.person import person_frames
 with TestClient(create_app(Settings.from_env())) as client:
     session_id = start_session(client)
     parts = multipart(capture_meta(session_id), person_frames(30))
@@ -49,11 +55,30 @@ def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def recorded(settings, session_id, frames, post_capture) -> dict:
-    response = post_capture(capture_meta(session_id), frames)
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict]:
+    """One capture of the test person, made once for the module (MediaPipe runs once, not per test)."""
+    root = tmp_path_factory.mktemp("recorded")
+    settings = Settings(
+        data_root=root / "data", log_root=root / "logs", db_url=f"sqlite:///{root / 'projection.sqlite3'}"
+    )
+    app = create_app(settings)
+    with TestClient(app) as client:
+        meta = capture_meta(start_session(client))
+        response = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(CAPTURE_FRAMES)))
+    app.state.services.projection.engine.dispose()
     assert response.status_code == 201, response.text
-    return response.json()
+    return settings, response.json()
+
+
+@pytest.fixture
+def recorded(settings: Settings, recording: tuple[Settings, dict]) -> dict:
+    """The module's capture, its log and feature file copied into this test's roots (a test may break
+    its copy); the 201 body it was recorded with."""
+    source, body = recording
+    shutil.copytree(source.data_root, settings.data_root, dirs_exist_ok=True)
+    shutil.copytree(source.log_root, settings.log_root, dirs_exist_ok=True)
+    return body
 
 
 def test_same_frames_give_identical_bytes_across_requests_and_a_restart(

@@ -10,9 +10,9 @@ import threading
 import httpx
 
 from a3cp.landmarks.holistic import HolisticTracker
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
+from bench.client import CAPTURE_PATH, capture_meta, start_session
+from bench.person import person_frames
 from tests.fixtures.loop import run_in_fresh_loop
-from tests.fixtures.person import person_frames
 from web.app import create_app
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from a3cp.schemas import format_timestamp
 from a3cp.storage_layout import session_log_path
+from bench.client import request_body, start_session
 from eventstore import read_log
-from tests.capture.conftest import envelope, start_session
+
+pytestmark = pytest.mark.fast
 
 VALIDATE = "/session_manager/sessions.validate"
 
@@ -26,7 +30,7 @@ def test_validate_reports_each_status(client):
     assert _status(client, "elias01", "../etc/passwd") == "invalid"  # malformed
     assert _status(client, "elias01", "") == "invalid"
     assert _status(client, "elias01", None) == "invalid"
-    client.post("/session_manager/sessions.end", json=envelope(session_id=session_id))
+    client.post("/session_manager/sessions.end", json=request_body(session_id=session_id))
     assert _status(client, "elias01", session_id) == "closed"
 
 
@@ -35,7 +39,7 @@ def test_upstream_style_end_records_its_end_time(client, settings):
     session_id = start_session(client)
     end_time = format_timestamp(datetime.now(UTC))
     response = client.post(
-        "/session_manager/sessions.end", json=envelope(session_id=session_id, end_time=end_time)
+        "/session_manager/sessions.end", json=request_body(session_id=session_id, end_time=end_time)
     )
     assert response.status_code == 200, response.text
     assert response.json()["end_time"] == end_time

@@ -13,8 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from a3cp.config import MAX_FRAME_BYTES, Settings
-
-from .conftest import Capture, end_session, events_of, feature_files, iso, start_session
+from bench.client import end_session, start_session
+from tests.fixtures.ws_capture import USER, Capture, events_of, feature_files, iso
 
 PATH = "/camera_feed_worker/capture"
 
@@ -49,11 +49,11 @@ def aborted(ws: Any) -> tuple[str, int]:
 
 
 def test_happy_path_records_one_verified_capture(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes]
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes]
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open(annotation={"intent": "drink"}))
         send_frames(ws, capture, jpeg_frames)
         ws.send_text(capture.close(seconds=3.0))
@@ -63,45 +63,45 @@ def test_happy_path_records_one_verified_capture(
     assert result["event"] == "capture.result"
     assert result["record_id"] == capture.record_id and result["capture_id"] == capture.capture_id
     assert (result["T"], result["D"]) == (len(jpeg_frames), 1662)
-    [path] = feature_files(ws_settings, session_id)
+    [path] = feature_files(settings, session_id)
     assert path.name == f"{capture.record_id}.npz"
     assert result["raw_features_ref"]["hash"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
-    features = [e for e in events_of(ws_settings, session_id) if e["record_id"] == capture.record_id]
+    features = [e for e in events_of(settings, session_id) if e["record_id"] == capture.record_id]
     assert len(features) == 1 and features[0]["source"] == "landmark_extractor"
     assert features[0]["annotation"]["intent"] == "drink"
     assert result["quality"]["pose"] > 0.5
 
 
 def test_reused_record_id_is_refused_and_nothing_is_overwritten(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes]
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes]
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     first = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(first.open())
         send_frames(ws, first, jpeg_frames[:3])
         ws.send_text(first.close())
         assert outcome(ws)[1] == 1000
-    [path] = feature_files(ws_settings, session_id)
+    [path] = feature_files(settings, session_id)
     before = path.read_bytes()
     again = Capture(session_id, record_id=first.record_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(again.open())
         send_frames(ws, again, jpeg_frames[3:6])
         ws.send_text(again.close())
         error_code, _ = aborted(ws)
     assert error_code == "record_id_conflict"
     assert path.read_bytes() == before
-    assert sum(e["record_id"] == first.record_id for e in events_of(ws_settings, session_id)) == 1
+    assert sum(e["record_id"] == first.record_id for e in events_of(settings, session_id)) == 1
 
 
 @pytest.mark.parametrize("state", ["closed", "unknown"])
-def test_open_on_a_session_that_is_not_active_aborts(ws_client: TestClient, state: str) -> None:
-    session_id = start_session(ws_client)
+def test_open_on_a_session_that_is_not_active_aborts(client: TestClient, state: str) -> None:
+    session_id = start_session(client, USER)
     if state == "closed":
-        end_session(ws_client, session_id)
+        end_session(client, session_id, USER)
     capture = Capture(session_id if state == "closed" else "no_such_session")
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         error_code, code = aborted(ws)
     assert error_code == ("session_closed" if state == "closed" else "session_invalid")
@@ -109,18 +109,18 @@ def test_open_on_a_session_that_is_not_active_aborts(ws_client: TestClient, stat
 
 
 def test_session_ended_mid_capture_aborts_and_records_nothing(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes]
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes]
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         send_frames(ws, capture, jpeg_frames[:2])
-        end_session(ws_client, session_id)
+        end_session(client, session_id, USER)
         ws.send_text(capture.meta(3, len(jpeg_frames[2])))
         error_code, _ = aborted(ws)
     assert error_code == "session_closed"
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
 @pytest.mark.parametrize(
@@ -135,12 +135,12 @@ def test_session_ended_mid_capture_aborts_and_records_nothing(
     ],
 )
 def test_limits_abort_with_a_clear_error_code(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], step: str, expected: str
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes], step: str, expected: str
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
     frame = jpeg_frames[0]
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         if step == "fps":
             ws.send_text(capture.open(fps_target=30))
         elif step == "resolution":
@@ -157,7 +157,7 @@ def test_limits_abort_with_a_clear_error_code(
                 ws.send_text(capture.close(seconds=121 if step == "long_close" else 1.0))
         error_code, code = aborted(ws)
     assert (error_code, code) == (expected, 1000)
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
 @pytest.mark.parametrize(
@@ -175,12 +175,12 @@ def test_limits_abort_with_a_clear_error_code(
     ],
 )
 def test_protocol_errors_abort_and_close_1008(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], step: str, expected: str
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes], step: str, expected: str
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
     frame = jpeg_frames[0]
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         send_frames(ws, capture, jpeg_frames[:2])
         if step == "seq_gap":
@@ -205,66 +205,62 @@ def test_protocol_errors_abort_and_close_1008(
             ws.send_text(capture.meta(3, -5))
         error_code, code = aborted(ws)
     assert (error_code, code) == (expected, 1008)
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
-def test_malformed_json_closes_1003(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes]
-) -> None:
-    with ws_client.websocket_connect(PATH) as ws:
+def test_malformed_json_closes_1003(client: TestClient, settings: Settings, jpeg_frames: list[bytes]) -> None:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text("{not json")
         assert outcome(ws) == ([], 1003)
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         send_frames(ws, capture, jpeg_frames[:1])
         ws.send_text('{"event": "capture.frame_meta",')
         assert aborted(ws) == ("malformed_json", 1003)
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
-def test_schema_error_before_open_closes_1008(ws_client: TestClient) -> None:
-    with ws_client.websocket_connect(PATH) as ws:
+def test_schema_error_before_open_closes_1008(client: TestClient) -> None:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(json.dumps({"event": "capture.open", "capture_id": "x"}))
         assert outcome(ws) == ([], 1008)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_bytes(b"\xff\xd8")
         assert outcome(ws) == ([], 1008)
 
 
 @pytest.mark.parametrize("which", ["meta_to_bytes_timeout", "idle_timeout"])
-def test_timeouts_abort(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], which: str
-) -> None:
-    session_id = start_session(ws_client)
+def test_timeouts_abort(client: TestClient, settings: Settings, jpeg_frames: list[bytes], which: str) -> None:
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         send_frames(ws, capture, jpeg_frames[:1])
         if which == "meta_to_bytes_timeout":
             ws.send_text(capture.meta(2, len(jpeg_frames[1])))
         error_code, code = aborted(ws)  # the server gives up on its own
     assert (error_code, code) == (which, 1008)
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
 def test_dropped_connection_mid_capture_records_nothing(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes]
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes]
 ) -> None:
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(capture.open())
         send_frames(ws, capture, jpeg_frames[:4])
         ws.close(1001)
     # The same record_id is still free: a full capture with it succeeds, so nothing was kept or reserved.
     retry = Capture(session_id, record_id=capture.record_id)
-    with ws_client.websocket_connect(PATH) as ws:
+    with client.websocket_connect(PATH) as ws:
         ws.send_text(retry.open())
         send_frames(ws, retry, jpeg_frames[:3])
         ws.send_text(retry.close())
         messages, code = outcome(ws)
     assert code == 1000 and messages[0]["event"] == "capture.result"
-    assert [p.name for p in feature_files(ws_settings, session_id)] == [f"{capture.record_id}.npz"]
-    assert sum(e["record_id"] == capture.record_id for e in events_of(ws_settings, session_id)) == 1
+    assert [p.name for p in feature_files(settings, session_id)] == [f"{capture.record_id}.npz"]
+    assert sum(e["record_id"] == capture.record_id for e in events_of(settings, session_id)) == 1

@@ -17,8 +17,9 @@ from a3cp.capture.remote import RemoteCaptureService
 from a3cp.cli import build_parser
 from a3cp.config import Settings
 from a3cp.services.captures import CaptureService
-from tests.capture.conftest import capture_meta, feature_events, feature_files, start_session
-from tests.fixtures.person import person_frames
+from bench.client import capture_meta, start_session
+from bench.person import person_frames
+from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
 from web.routes.extractor import PATH as EXTRACTOR_PATH
 

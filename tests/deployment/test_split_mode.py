@@ -24,10 +24,11 @@ import pytest
 from a3cp.capture.remote import RemoteCaptureService
 from a3cp.config import Settings
 from a3cp.schemas import CaptureSpec, parse_timestamp
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, feature_events, feature_files
-from tests.deployment.processes import ServerProcess, free_port, split_env
+from bench.client import CAPTURE_PATH, capture_meta, start_session
+from bench.person import person_frames
+from bench.processes import ServerProcess, free_port, split_env
 from tests.fixtures.loop import run_in_fresh_loop
-from tests.fixtures.person import person_frames
+from tests.fixtures.recorded import feature_events, feature_files
 
 FRAMES = 20  # 2 s of the 3 s capture window at 10 fps: short, MediaPipe runs three times on it
 USER = "split01"
@@ -71,9 +72,8 @@ def frames() -> tuple[bytes, ...]:
 
 
 def _start_session(url: str) -> str:
-    response = httpx.post(url + "/session_manager/sessions.start", json=envelope(USER), timeout=30)
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
+    with httpx.Client(base_url=url, timeout=30) as http:
+        return start_session(http, USER)
 
 
 def _meta(session_id: str) -> dict[str, Any]:

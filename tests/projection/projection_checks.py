@@ -1,9 +1,9 @@
-"""Helpers of the projection tests: request bodies, a full dump of every projection query, log invariants."""
+"""Helpers of the projection tests: the database per kind, the caller header, a full dump of every
+projection query, log invariants."""
 
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from a3cp.config import SCHEMA_VERSION, Settings
+from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
 from eventstore import read_log
 from projections import migrate, queries
@@ -42,27 +42,9 @@ def database_url(kind: str, directory: Path) -> str:
     return url
 
 
-START = "/session_manager/sessions.start"
-
-
 def as_user(user_id: str) -> dict[str, str]:
     """The read API's caller header for `user_id`."""
     return {CALLER_HEADER: user_id}
-
-
-END = "/session_manager/sessions.end"
-
-
-def request(user_id: str, performer_id: str = "carer01", **fields: Any) -> dict[str, Any]:
-    """A session manager request body with a fresh record_id (add session_id for an end)."""
-    envelope = {
-        "schema_version": SCHEMA_VERSION,
-        "record_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "timestamp": "2026-11-24T10:00:00.123Z",
-        "performer_id": performer_id,
-    }
-    return envelope | fields
 
 
 def dump(engine: Engine) -> dict[str, Any]:

@@ -8,31 +8,20 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from projection_checks import END, START, as_user, dump, rebuilt_dump, request, reset_database
+from projection_checks import as_user, dump, rebuilt_dump, reset_database
 from starlette.testclient import TestClient
 
 from a3cp import cli
 from a3cp.config import Settings
 from a3cp.schemas import new_record_id, utc_now
 from a3cp.storage_layout import iter_session_logs, session_log_path
+from bench.client import END, end_session, request_body, start_session
 from eventstore import append_event, read_log
 from projections import migrate
 from projections.engine import make_engine
 from projections.models import Base
 from projections.store import CatchUp, Projection
 from web.app import create_app
-
-
-def start(client: TestClient, user_id: str, **fields: object) -> str:
-    response = client.post(START, json=request(user_id, **fields))
-    assert response.status_code == 201, response.text
-    return response.json()["session_id"]
-
-
-def end(client: TestClient, user_id: str, session_id: str) -> dict:
-    response = client.post(END, json=request(user_id, session_id=session_id))
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def feature_event(user_id: str, session_id: str, t: int) -> dict:
@@ -80,13 +69,13 @@ def api_answers(
 
 def populate(client: TestClient, settings: Settings) -> tuple[list[str], list[str], list[str]]:
     """Two users, three sessions (one ended, one with a capture), via HTTP and the recorder."""
-    first = start(client, "ana", is_training_data=True, training_intent_label="drink")
-    second = start(client, "ana", session_notes="evening")
-    third = start(client, "ben")
+    first = start_session(client, "ana", is_training_data=True, training_intent_label="drink")
+    second = start_session(client, "ana", session_notes="evening")
+    third = start_session(client, "ben")
     path = session_log_path(settings, "ana", second)
     append_event(path, feature_event("ana", second, 30))
     client.app.state.services.projection.after_append(path.relative_to(settings.log_root).as_posix())
-    end(client, "ana", first)
+    end_session(client, first, "ana")
     record_ids = [event["record_id"] for p in iter_session_logs(settings) for event in read_log(p).events]
     return [first, second, third], ["ana", "ben", "nobody"], record_ids
 
@@ -123,8 +112,8 @@ def test_rebuild_after_deleting_the_database_serves_exactly_what_was_served(
 
 
 def test_rebuild_skips_and_reports_a_torn_last_line(client: TestClient, settings: Settings) -> None:
-    session_id = start(client, "ana")
-    end(client, "ana", session_id)
+    session_id = start_session(client, "ana")
+    end_session(client, session_id, "ana")
     path = session_log_path(settings, "ana", session_id)
     with open(path, "ab") as handle:  # a crash fragment, written by hand (tests may write logs)
         handle.write(b'{"record_id": "cut off mid-wri')
@@ -142,7 +131,7 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     client: TestClient, settings: Settings
 ) -> None:
     projection = client.app.state.services.projection
-    sessions = [start(client, "ana") for _ in range(3)]
+    sessions = [start_session(client, "ana") for _ in range(3)]
     assert projection.catch_up() == CatchUp(), "the append listener already applied everything"
 
     path = session_log_path(settings, "ana", sessions[1])
@@ -162,7 +151,7 @@ def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
     """The write path's record_id check scans other processes' logs at most once per interval;
     reads always scan. Either way a new line is applied once, and a replaced file forgets the cache."""
     projection = client.app.state.services.projection
-    session_id = start(client, "ana")
+    session_id = start_session(client, "ana")
     path = session_log_path(settings, "ana", session_id)
     assert projection.catch_up() == CatchUp()
 
@@ -181,7 +170,7 @@ def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
 def test_concurrent_catch_up_applies_each_line_once(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
-    owned = [(user, start(client, user)) for user in ("ana", "ben") for _ in range(3)]
+    owned = [(user, start_session(client, user)) for user in ("ana", "ben") for _ in range(3)]
     for user, session_id in owned:  # lines appended by the recorder alone, for four catch-ups to race on
         for t in range(1, 6):
             append_event(session_log_path(settings, user, session_id), feature_event(user, session_id, t))
@@ -210,13 +199,13 @@ def test_alembic_head_on_an_empty_database_equals_the_models(settings: Settings)
 
 
 def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, settings: Settings) -> None:
-    session_id = start(client, "ana")
+    session_id = start_session(client, "ana")
     projection = client.app.state.services.projection
     migrate.drop(projection.engine)  # deleted under the running app
 
-    other = start(client, "ana")
-    end(client, "ana", session_id)
-    assert client.post(END, json=request("ana", session_id=session_id)).status_code == 409, (
+    other = start_session(client, "ana")
+    end_session(client, session_id, "ana")
+    assert client.post(END, json=request_body("ana", session_id=session_id)).status_code == 409, (
         "decided from the log"
     )
 

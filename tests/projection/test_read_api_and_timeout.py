@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 from openapi_spec_validator import validate
-from projection_checks import END, START, as_user, request
+from projection_checks import as_user
 from starlette.testclient import TestClient
 
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import format_timestamp, parse_timestamp
 from a3cp.storage_layout import session_log_path
+from bench.client import END, START, request_body
 from eventstore import read_log
 from web.app import create_app
 
@@ -51,9 +52,9 @@ def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: 
 
 
 def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings: Settings) -> None:
-    idle = client.post(START, json=request("ana")).json()["session_id"]
-    ended = client.post(START, json=request("ana")).json()["session_id"]
-    assert client.post(END, json=request("ana", session_id=ended)).status_code == 200
+    idle = client.post(START, json=request_body("ana")).json()["session_id"]
+    ended = client.post(START, json=request_body("ana")).json()["session_id"]
+    assert client.post(END, json=request_body("ana", session_id=ended)).status_code == 200
     services = client.app.state.services
     last_activity = read_log(session_log_path(settings, "ana", idle)).events[-1]["timestamp"]
     timeout = settings.session_timeout_s
@@ -82,7 +83,7 @@ def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings
     assert len(read_log(session_log_path(settings, "ana", ended)).events) == 2, (
         "ended sessions are left alone"
     )
-    late = client.post(END, json=request("ana", session_id=idle))
+    late = client.post(END, json=request_body("ana", session_id=idle))
     assert late.status_code == 409
 
 
@@ -90,10 +91,10 @@ def test_a_read_closes_an_expired_session_before_answering(settings: Settings) -
     expiring = replace(settings, session_timeout_s=0.0)  # expired as soon as the clock moves on
     app = create_app(expiring)
     with TestClient(app) as client:
-        session_id = client.post(START, json=request("ana")).json()["session_id"]
+        session_id = client.post(START, json=request_body("ana")).json()["session_id"]
         served = client.get(f"/session_manager/sessions/{session_id}", headers=as_user("ana")).json()
         assert (served["status"], served["end_performer_id"]) == ("closed", "system")
-        assert client.post(END, json=request("ana", session_id=session_id)).status_code == 409
+        assert client.post(END, json=request_body("ana", session_id=session_id)).status_code == 409
     app.state.services.projection.engine.dispose()
     events = read_log(session_log_path(settings, "ana", session_id)).events
     assert [(e["event"], e["performer_id"]) for e in events] == [

@@ -23,20 +23,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from projection_checks import (
-    END,
-    START,
     as_user,
     assert_log_invariants,
     database_url,
     dump,
     rebuilt_dump,
-    request,
 )
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, multipart
-from tests.fixtures.person import person_frames
+from bench.client import CAPTURE_PATH, END, START, capture_meta, multipart, request_body
+from bench.person import person_frames
 from web.app import create_app
 
 MAX_EXAMPLES = 40
@@ -75,7 +72,7 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     @rule(target=sessions, user=USERS, training=st.booleans())
     def start(self, user: str, training: bool) -> tuple[str, str]:
-        response = self.post(START, request(user, is_training_data=training))
+        response = self.post(START, request_body(user, is_training_data=training))
         assert response.status_code == 201, response.text
         return user, response.json()["session_id"]
 
@@ -84,7 +81,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         owner, session_id = session
         user = owner if as_owner else ("ben" if owner == "ana" else "ana")
         extra = {"end_time": "2000-01-01T00:00:00.000Z"} if end_time_before_start else {}
-        response = self.post(END, request(user, session_id=session_id, **extra))
+        response = self.post(END, request_body(user, session_id=session_id, **extra))
         if not as_owner:
             assert response.status_code == 400 and response.json()["fields"][0]["field"] == "user_id"
         elif session_id in self.closed:
@@ -120,7 +117,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         first_path, first = data.draw(st.sampled_from(recorded))
         owner, session_id = session
         fields = {"session_id": session_id} if path == END else {}
-        response = self.client.post(path, json=request(owner, record_id=first["record_id"], **fields))
+        response = self.client.post(path, json=request_body(owner, record_id=first["record_id"], **fields))
         same = (
             path == first_path and owner == first["user_id"] and first.get("session_id") in (None, session_id)
         )
@@ -147,7 +144,7 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     @rule(user=USERS, bad=BAD_IDS, field=st.sampled_from(["user_id", "session_id", "record_id"]))
     def bad_end(self, user: str, bad: str, field: str) -> None:
-        body = request(user, session_id="sess_x") | {field: bad}
+        body = request_body(user, session_id="sess_x") | {field: bad}
         response = self.client.post(END, json=body)
         assert response.status_code == 400 and field in {f["field"] for f in response.json()["fields"]}
 

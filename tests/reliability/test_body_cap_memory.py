@@ -22,9 +22,9 @@ import pytest
 from starlette.types import ASGIApp, Message
 
 from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES, Settings
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, feature_files
+from bench.client import CAPTURE_PATH, START, capture_meta, request_body
 from tests.fixtures.loop import run_in_fresh_loop
-from tests.spine.invariants import start_body
+from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
 
 MiB = 1024 * 1024
@@ -32,7 +32,6 @@ JSON_CHUNK = 16 * 1024
 JSON_BODY = 200 * MiB
 CAPTURE_CHUNK = MiB
 CAPTURE_BODY = MAX_CAPTURE_BYTES + 16 * MiB
-START_PATH = "/session_manager/sessions.start"
 BOUNDARY = "a3cpcapbound"
 
 
@@ -147,7 +146,7 @@ DECLARED = {"honest": JSON_BODY + 1, "lying": 100, "absent": None}
 def test_json_body_cut_at_cap(declared: str, settings: Settings, reliability_report: Any) -> None:
     app = create_app(settings)
     body = LazyBody(b'{"user_id": "', b"a" * JSON_CHUNK, JSON_BODY, b'"}')
-    answer, peak = measured(lambda: call(app, START_PATH, json_headers(DECLARED[declared]), body))
+    answer, peak = measured(lambda: call(app, START, json_headers(DECLARED[declared]), body))
     assert_cut_at(answer, MAX_JSON_BODY_BYTES)
     if declared == "honest":
         assert body.pulled == 0  # the declared length alone is enough to refuse
@@ -165,9 +164,9 @@ def test_json_body_cut_at_cap(declared: str, settings: Settings, reliability_rep
 
 
 def start_session(app: ASGIApp) -> str:
-    raw = json.dumps(start_body()).encode()
+    raw = json.dumps(request_body()).encode()
     body = LazyBody(raw, b"", 0)
-    answer = run_in_fresh_loop(call(app, START_PATH, json_headers(len(raw)), body))
+    answer = run_in_fresh_loop(call(app, START, json_headers(len(raw)), body))
     assert answer.status == 201, answer
     return answer.json()["session_id"]
 

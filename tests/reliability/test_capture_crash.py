@@ -20,16 +20,17 @@ from a3cp.config import Settings
 from a3cp.schemas import CaptureMeta
 from a3cp.services.session_log import SessionLog
 from a3cp.storage_layout import session_features_dir
-from tests.capture.conftest import CAPTURE_PATH, feature_events, multipart
-from tests.fixtures.person import person_frames
+from bench.client import CAPTURE_PATH, multipart
+from bench.person import person_frames
 from tests.fixtures.races import FORK
+from tests.fixtures.recorded import feature_events
+from tests.fixtures.sessions import start_session_in
 from tests.reliability.test_capture_races import (
     FRAMES,
     SIZE,
     a3cp_verify,
     assert_store_consistent,
     round_meta,
-    start_session,
 )
 from web.app import create_app
 
@@ -52,7 +53,7 @@ def die_before_the_event(settings: Settings, meta: dict[str, Any], frames: tuple
 def test_sigkill_between_feature_file_and_event_then_retry(
     settings: Settings, reliability_report: Any
 ) -> None:
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     features = session_features_dir(settings, "elias01", session_id, create=True)
     for _ in range(ROUNDS):

@@ -30,12 +30,13 @@ from starlette.testclient import TestClient
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.domain.errors import DomainError
-from a3cp.schemas import CaptureMeta, SessionManagerStartInput
+from a3cp.schemas import CaptureMeta
 from a3cp.storage_layout import session_features_dir
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, multipart
-from tests.fixtures.person import person_frames
+from bench.client import CAPTURE_PATH, capture_meta, multipart
+from bench.person import person_frames
 from tests.fixtures.races import race_in_processes
-from tests.spine.invariants import start_body
+from tests.fixtures.recorded import feature_events
+from tests.fixtures.sessions import start_session_in
 from web.error_table import http_status
 
 RACERS = 4
@@ -59,11 +60,6 @@ def capture_once(settings: Settings, job: dict[str, Any], barrier: Any) -> str:
     except DomainError as exc:
         return f"{http_status(exc.code)} {exc.code} {exc.field}"
     return "created"
-
-
-def start_session(settings: Settings) -> str:
-    request = SessionManagerStartInput.model_validate(start_body())
-    return Services.build(settings).sessions.start(request).session_id
 
 
 def round_meta(session_id: str) -> dict[str, Any]:
@@ -107,7 +103,7 @@ def assert_store_consistent(settings: Settings, session_id: str, captures: int) 
 
 
 def test_racing_same_capture_records_once(settings: Settings, reliability_report: Any) -> None:
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     outcomes: list[str] = []
     for _ in range(ROUNDS):
@@ -136,7 +132,7 @@ def test_racing_same_capture_over_http_records_once(
     client: TestClient, settings: Settings, reliability_report: Any
 ) -> None:
     """The same race through one serving app: RACERS threads POST the same multipart capture at once."""
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     answers: list[int] = []
     for _ in range(HTTP_ROUNDS):

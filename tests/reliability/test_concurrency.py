@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import multiprocessing
-import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from events import make_event
 from starlette.testclient import TestClient
 
-from a3cp.bootstrap import Services
 from a3cp.config import Settings
-from a3cp.schemas import EventEnvelope, SessionManagerStartInput
+from a3cp.schemas import EventEnvelope
 from a3cp.storage_layout import session_log_path
+from bench.client import end_body
 from eventstore import append_event, read_log
+from tests.fixtures.sessions import start_session_in
 from web.app import create_app
 
 WRITERS, APPENDS = 4, 250
@@ -28,6 +29,7 @@ def _append_many(log: Path, writer: int, barrier) -> None:
         append_event(log, make_event(writer=writer, seq=seq))
 
 
+@pytest.mark.fast
 def test_four_processes_append_to_one_log(tmp_path: Path, reliability_report) -> None:
     log = tmp_path / "shared.log"
     barrier = FORK.Barrier(WRITERS)
@@ -63,25 +65,14 @@ def _end_over_http(settings: Settings, body: dict, barrier, results) -> None:
         results.put((response.status_code, response.json()))
 
 
-def body(user_id: str, **extra: str) -> dict:
-    return {
-        "record_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "timestamp": "2026-11-24T10:00:00.123Z",
-        "performer_id": "carer01",
-        **extra,
-    }
-
-
 def test_racing_http_ends_from_processes_record_one_end(settings: Settings, reliability_report) -> None:
     # The parent starts sessions through the service, not a TestClient: it must hold no threads when
     # it forks the racers (a lock held by another thread at fork time could hang a child).
-    sessions = Services.build(settings).sessions
     statuses: Counter[int] = Counter()
     for _ in range(ROUNDS):
-        session_id = sessions.start(SessionManagerStartInput.model_validate(body("elias01"))).session_id
+        session_id = start_session_in(settings)
         barrier, results = FORK.Barrier(RACERS), FORK.Queue()
-        requests = [body("elias01", session_id=session_id) for _ in range(RACERS)]  # distinct record_ids
+        requests = [end_body(session_id) for _ in range(RACERS)]  # distinct record_ids
         racers = [FORK.Process(target=_end_over_http, args=(settings, r, barrier, results)) for r in requests]
         for racer in racers:
             racer.start()

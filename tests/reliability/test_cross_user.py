@@ -21,14 +21,13 @@ from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.storage_layout import ID_PATTERN
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope, multipart, start_session
-from tests.capture_ws.conftest import Capture
-from tests.fixtures.person import person_frames
+from bench.client import CAPTURE_PATH, END, capture_meta, multipart, request_body, start_session
+from bench.person import person_frames
+from tests.fixtures.ws_capture import Capture
 from web.caller import CALLER_HEADER
 
 OWNER = "bea"
 ATTACKERS = ("al", "mallory")  # al has a session of her own, mallory has nothing on disk
-END = "/session_manager/sessions.end"
 WS_PATH = "/camera_feed_worker/capture"
 UNKNOWN_SESSION = "sess_" + "0" * 32
 CALLER_EXAMPLES = 60  # hypothesis: random callers reading bea's data (GETs only, well under a second)
@@ -45,10 +44,11 @@ def tree(settings: Settings) -> dict[str, bytes]:
 
 @pytest.fixture
 def world(client: TestClient) -> dict[str, str]:
-    """bea's active session with one real capture; al's own session (so al has a log directory)."""
+    """bea's active session with one real capture (tiny: 4 frames of 96x96, so MediaPipe runs briefly);
+    al's own session (so al has a log directory)."""
     session_id = start_session(client, OWNER)
-    meta = capture_meta(session_id, user_id=OWNER)
-    created = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(meta["frame_count"])))
+    meta = capture_meta(session_id, frames=4, user_id=OWNER, fps=2, width=96, height=96)
+    created = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(4, 96, 96)))
     assert created.status_code == 201, created.text
     start_record = client.get(
         f"/session_manager/sessions/{session_id}", headers={CALLER_HEADER: OWNER}
@@ -58,7 +58,7 @@ def world(client: TestClient) -> dict[str, str]:
 
 
 def _end(client: TestClient, attacker: str, session_id: str) -> tuple[int, str]:
-    response = client.post(END, json=envelope(attacker, session_id=session_id))
+    response = client.post(END, json=request_body(attacker, session_id=session_id))
     return response.status_code, response.json()["error"]
 
 
@@ -95,7 +95,7 @@ def test_another_user_cannot_end_or_capture_into_the_session(
     assert tree(settings) == before, "nothing written: no line in bea's log, no directory, no file"
     served = client.get(f"/session_manager/sessions/{world['session_id']}", headers={CALLER_HEADER: OWNER})
     assert served.json()["status"] == "active" and len(served.json()["captures"]) == 1
-    end = client.post(END, json=envelope(OWNER, session_id=world["session_id"]))
+    end = client.post(END, json=request_body(OWNER, session_id=world["session_id"]))
     assert end.status_code == 200, "the owner still ends her own session"
     shown = ", ".join(sorted({f"{status} {code}" for status, code in answers}))
     reliability_report.add(

@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import types
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,10 +23,12 @@ from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs, session_log_path
+from bench.client import END, START, request_body
 from eventstore import append_event, read_log, recorder
 from web.app import create_app
 
-START, END = "/session_manager/sessions.start", "/session_manager/sessions.end"
+pytestmark = pytest.mark.fast
+
 TMPFS_FAULT = "ENOSPC on a real, full 256 KiB tmpfs LOG_ROOT"
 
 
@@ -41,16 +42,6 @@ def failing_os(fail_after: int, error: int = errno.ENOSPC) -> types.SimpleNamesp
         raise OSError(error, os.strerror(error))
 
     return types.SimpleNamespace(**{name: getattr(os, name) for name in dir(os)} | {"write": write})
-
-
-def body(**extra: str) -> dict:
-    return {
-        "record_id": str(uuid.uuid4()),
-        "user_id": "elias01",
-        "timestamp": "2026-11-24T10:00:00.123Z",
-        "performer_id": "carer01",
-        **extra,
-    }
 
 
 def assert_disk_full_answer(response, status: int = 507, error: str = "insufficient_storage") -> None:
@@ -84,10 +75,10 @@ def test_a_failed_append_leaves_the_log_as_it_was(tmp_path: Path, monkeypatch, f
 def test_injected_write_failures_over_http(
     client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, reliability_report
 ) -> None:
-    session_id = client.post(START, json=body()).json()["session_id"]
+    session_id = client.post(START, json=request_body()).json()["session_id"]
     log = session_log_path(settings, "elias01", session_id)
     before = log.read_bytes()
-    end, new_start = body(session_id=session_id), body()
+    end, new_start = request_body(session_id=session_id), request_body()
     faults = [(errno.ENOSPC, 507, "insufficient_storage"), (errno.EIO, 500, "storage_error")]
     attempts: dict[int, int] = {}
     with monkeypatch.context() as patch:
@@ -147,13 +138,13 @@ def test_real_enospc_on_a_full_tmpfs(tmp_path: Path, reliability_report) -> None
             return
         with TestClient(create_app(settings)) as client:
             filler = fill(settings.log_root)
-            start = body()
+            start = request_body()
             assert_disk_full_answer(client.post(START, json=start))
             assert_disk_full_answer(client.post(START, json=start))
             assert assert_logs_clean(settings) == 0
             filler.unlink()
             session_id = client.post(START, json=start).json()["session_id"]
-            assert client.post(END, json=body(session_id=session_id)).status_code == 200
+            assert client.post(END, json=request_body(session_id=session_id)).status_code == 200
             assert assert_logs_clean(settings) == 2
     reliability_report.add(
         TMPFS_FAULT,

@@ -36,8 +36,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from a3cp.config import Settings
 from a3cp.services.verify import verify
 from a3cp.storage_layout import iter_session_logs
+from bench.client import CAPTURE_PATH, capture_meta, start_session
 from eventstore import read_log
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, start_session
 from tests.spine.invariants import assert_event_invariants
 from web.app import ROUTE_MODULES, create_app
 

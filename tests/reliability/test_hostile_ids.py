@@ -8,14 +8,17 @@ created. 60 derandomized examples keep it to a few seconds.
 from __future__ import annotations
 
 import re
-import uuid
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from a3cp.config import Settings
+from bench.client import START, request_body
+
+pytestmark = pytest.mark.fast
 
 SAFE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 EXAMPLES = 60
@@ -36,14 +39,7 @@ def test_unsafe_user_id_never_touches_disk(client, settings: Settings, reliabili
         nonlocal attempts
         attempts += 1
         before = _tree(settings)
-        body = {
-            "schema_version": "1.0.1",
-            "record_id": str(uuid.uuid4()),
-            "user_id": user_id,
-            "timestamp": "2026-11-24T10:00:00.123Z",
-            "performer_id": "carer01",
-        }
-        response = client.post("/session_manager/sessions.start", json=body)
+        response = client.post(START, json=request_body(user_id))
         assert 400 <= response.status_code < 500
         assert isinstance(response.json(), dict)
         assert _tree(settings) == before

@@ -25,14 +25,14 @@ from starlette.testclient import TestClient
 from a3cp import cli
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
+from bench.client import end_session, start_session
+from bench.processes import ServerProcess, free_port, split_env
 from eventstore import read_log
 from projections import sqlite_file
 from projections.models import Base
-from tests.deployment.processes import ServerProcess, free_port, split_env
 from web.app import create_app
 from web.caller import CALLER_HEADER
 
-START, END = "/session_manager/sessions.start", "/session_manager/sessions.end"
 USERS = ("ana", "ben")
 Client = TestClient | httpx.Client
 # Concurrent case: readers keep reading while the file is broken this many times (all kinds in turn).
@@ -41,34 +41,12 @@ READERS = 4
 CLI_REBUILDS = 3
 
 
-def body(user_id: str, **fields: str) -> dict[str, str]:
-    return {
-        "schema_version": "1.0.1",
-        "record_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "timestamp": "2026-11-25T10:00:00.123Z",
-        "performer_id": "carer01",
-        **fields,
-    }
-
-
-def start(client: Client, user_id: str) -> str:
-    response = client.post(START, json=body(user_id))
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
-
-
-def end(client: Client, user_id: str, session_id: str) -> None:
-    response = client.post(END, json=body(user_id, session_id=session_id))
-    assert response.status_code == 200, response.text
-
-
 def populate(client: Client) -> None:
     """ana: one ended and one active session; ben: one active session."""
-    first = start(client, "ana")
-    start(client, "ana")
-    start(client, "ben")
-    end(client, "ana", first)
+    first = start_session(client, "ana")
+    start_session(client, "ana")
+    start_session(client, "ben")
+    end_session(client, first, "ana")
 
 
 def answers(client: Client, settings: Settings) -> dict[tuple[str, str], tuple[int, Any]]:
@@ -123,37 +101,29 @@ def fresh_answers(settings: Settings, scratch: Path) -> dict[tuple[str, str], tu
     return found
 
 
-@pytest.fixture
-def app_client(settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings)
-    with TestClient(app) as client:
-        yield client
-    app.state.services.projection.engine.dispose()
-
-
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_reads_rebuild_the_lost_projection_and_writes_keep_working(
-    app_client: TestClient, settings: Settings, tmp_path: Path, fault: str, reliability_report: Any
+    client: TestClient, settings: Settings, tmp_path: Path, fault: str, reliability_report: Any
 ) -> None:
-    populate(app_client)
-    before, logs = answers(app_client, settings), log_bytes(settings)
-    projection = app_client.app.state.services.projection
+    populate(client)
+    before, logs = answers(client, settings), log_bytes(settings)
+    projection = client.app.state.services.projection
     with projection.engine.connect() as conn:  # move every page into the main file, as a long run would
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     FAULTS[fault](database_file(settings))
-    after = answers(app_client, settings)
+    after = answers(client, settings)
 
     assert after == before, "the first reads after the loss answer what was answered before"
     assert log_bytes(settings) == logs, "the logs are untouched"
     rebuilt = projection.guard.recoveries
-    new = start(app_client, "ana")
-    end(app_client, "ana", new)
+    new = start_session(client, "ana")
+    end_session(client, new, "ana")
     assert {
         s["session_id"]: s["status"]
-        for s in answers(app_client, settings)["/session_manager/users/ana/sessions", "ana"][1]["sessions"]
+        for s in answers(client, settings)["/session_manager/users/ana/sessions", "ana"][1]["sessions"]
     }[new] == "closed"
-    assert answers(app_client, settings) == fresh_answers(settings, tmp_path)
+    assert answers(client, settings) == fresh_answers(settings, tmp_path)
     assert sqlite_file.is_usable(database_file(settings), tuple(Base.metadata.tables)), "left intact"
     assert {path: data for path, data in log_bytes(settings).items() if path in logs} == logs
     how = (
@@ -220,10 +190,10 @@ def reading_while(
 
 
 def test_concurrent_reads_while_the_file_keeps_breaking(
-    app_client: TestClient, settings: Settings, reliability_report: Any
+    client: TestClient, settings: Settings, reliability_report: Any
 ) -> None:
-    populate(app_client)
-    expected, logs = answers(app_client, settings), log_bytes(settings)
+    populate(client)
+    expected, logs = answers(client, settings), log_bytes(settings)
     kinds = iter(list(FAULTS.values()) * CONCURRENT_FAULTS)
 
     def break_the_file() -> None:
@@ -231,13 +201,13 @@ def test_concurrent_reads_while_the_file_keeps_breaking(
         if db.exists():
             next(kinds)(db)
 
-    statuses, wrong = reading_while(app_client, expected, break_the_file, CONCURRENT_FAULTS)
+    statuses, wrong = reading_while(client, expected, break_the_file, CONCURRENT_FAULTS)
 
     assert wrong == [], wrong
-    assert answers(app_client, settings) == expected, "served correctly once the faults stop"
+    assert answers(client, settings) == expected, "served correctly once the faults stop"
     assert log_bytes(settings) == logs
     reads, unavailable = sum(statuses.values()), statuses.get(503, 0)
-    rebuilds = app_client.app.state.services.projection.guard.recoveries
+    rebuilds = client.app.state.services.projection.guard.recoveries
     reliability_report.add(
         f"Projection file broken {CONCURRENT_FAULTS} times (all five kinds in turn) under "
         f"{READERS} concurrent readers (TestClient)",
@@ -248,23 +218,23 @@ def test_concurrent_reads_while_the_file_keeps_breaking(
 
 
 def test_cli_rebuild_while_serving(
-    app_client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, reliability_report: Any
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch, reliability_report: Any
 ) -> None:
     """`a3cp rebuild` drops and refills the tables the server reads. It holds the projection's file
     lock, so a server that sees the tables gone waits for it instead of removing the file and
     rebuilding it too (without the lock this test sees server-side rebuilds). The rebuild is not
     atomic: a read between the drop and the refill may see the tables empty (counted below); that
     is why docs/projection.md says to stop the servers while you rebuild."""
-    populate(app_client)
-    expected, logs = answers(app_client, settings), log_bytes(settings)
+    populate(client)
+    expected, logs = answers(client, settings), log_bytes(settings)
     monkeypatch.setenv("DATA_ROOT", str(settings.data_root))
     monkeypatch.setenv("LOG_ROOT", str(settings.log_root))
     monkeypatch.setenv("A3CP_DB_URL", settings.db_url)
 
-    statuses, transient = reading_while(app_client, expected, cli_rebuild, CLI_REBUILDS)
+    statuses, transient = reading_while(client, expected, cli_rebuild, CLI_REBUILDS)
 
-    assert answers(app_client, settings) == expected and log_bytes(settings) == logs
-    assert app_client.app.state.services.projection.guard.recoveries == 0, "the server waited for the CLI"
+    assert answers(client, settings) == expected and log_bytes(settings) == logs
+    assert client.app.state.services.projection.guard.recoveries == 0, "the server waited for the CLI"
     reads, unavailable = sum(statuses.values()), statuses.get(503, 0)
     reliability_report.add(
         f"`a3cp rebuild` run {CLI_REBUILDS} times against the database of a serving app "
@@ -281,25 +251,25 @@ def cli_rebuild() -> None:
 
 
 def test_unrebuildable_projection_answers_503_and_writes_still_work(
-    app_client: TestClient, settings: Settings, reliability_report: Any
+    client: TestClient, settings: Settings, reliability_report: Any
 ) -> None:
-    session_id = start(app_client, "ana")
+    session_id = start_session(client, "ana")
     logs = log_bytes(settings)
     db = database_file(settings)
     db.unlink()
     db.mkdir()  # nothing can be created at the projection's path
 
-    read = app_client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
+    read = client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
     assert read.status_code == 503, read.text
     assert read.json()["error"] == "projection_unavailable" and "Traceback" not in read.text
-    record = app_client.get(f"/records/{uuid.uuid4()}", headers={CALLER_HEADER: "ana"})
+    record = client.get(f"/records/{uuid.uuid4()}", headers={CALLER_HEADER: "ana"})
     assert record.status_code == 503 and record.json()["error"] == "projection_unavailable"
-    end(app_client, "ana", session_id)  # decided from the log
-    later = start(app_client, "ana")
+    end_session(client, session_id, "ana")  # decided from the log
+    later = start_session(client, "ana")
     assert log_bytes(settings)[next(iter(logs))].startswith(logs[next(iter(logs))])
 
     db.rmdir()  # space for the projection again
-    served = app_client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
+    served = client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
     assert served.status_code == 200, served.text
     assert {s["session_id"]: s["status"] for s in served.json()["sessions"]} == {
         session_id: "closed",
@@ -336,7 +306,7 @@ def test_real_server_rebuilds_after_delete_and_garbage(
             FAULTS[fault](database_file(settings))
             assert answers(client, settings) == before, fault
         assert log_bytes(settings) == logs
-        new = start(client, "ben")
+        new = start_session(client, "ben")
         listing = client.get("/session_manager/users/ben/sessions", headers={CALLER_HEADER: "ben"})
         assert new in {s["session_id"] for s in listing.json()["sessions"]}
     server.stop()

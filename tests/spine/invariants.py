@@ -1,4 +1,4 @@
-"""Envelope invariants every recorded event must satisfy, and request builders, for the spine tests."""
+"""Envelope invariants every recorded event must satisfy, for the spine tests."""
 
 from __future__ import annotations
 
@@ -49,23 +49,6 @@ def assert_reparses(event: dict[str, Any]) -> None:
     """The event survives a round trip through the public models unchanged."""
     assert EventEnvelope.model_validate(event).model_dump(mode="json") == event
     assert A3CPMessage.model_validate(event).model_dump(mode="json", exclude_unset=True) == event
-
-
-def start_body(user_id: str = "elias01", performer_id: str = "carer01", **extra: Any) -> dict[str, Any]:
-    """A valid sessions.start request body with a fresh record_id."""
-    body = {
-        "schema_version": SCHEMA_VERSION,
-        "record_id": str(uuid.uuid4()),
-        "user_id": user_id,
-        "timestamp": "2026-11-24T10:00:00.123Z",
-        "performer_id": performer_id,
-    }
-    return body | extra
-
-
-def end_body(session_id: str, user_id: str = "elias01", performer_id: str = "carer01", **extra: Any) -> dict:
-    """A valid sessions.end request body with a fresh record_id."""
-    return start_body(user_id, performer_id, session_id=session_id, **extra)
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 import a3cp.schemas
 import web.routes
 
+pytestmark = pytest.mark.fast
+
 REPO = Path(__file__).resolve().parents[2]
 SKIPPED_DIRS = {".venv", "node_modules", "build", "dist", "eventstore", "tests"}  # tests may write logs
 ROUTE_FILES = sorted(Path(web.routes.__file__).parent.glob("*.py"))
@@ -103,6 +105,28 @@ def test_no_other_source_file_mentions_the_log_suffix() -> None:
     files = [p for top in ("a3cp", "web", "projections") for p in (REPO / top).rglob("*") if p.is_file()]
     assert files, "nothing scanned"
     assert [str(p) for p in files if p.suffix != ".pyc" and b".jsonl" in p.read_bytes().lower()] == []
+
+
+def imported_modules(source: str) -> set[str]:
+    """Every module a source file imports (`import a.b`, `from a.b import c`; relative ones left out)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_bench_imports_nothing_of_the_tests() -> None:
+    """The tests may use bench/'s helpers (bench.client, bench.person, bench.processes), never the reverse."""
+    sources = sorted((REPO / "bench").rglob("*.py"))
+    assert any(p.name == "client.py" for p in sources), "scan sees bench/"
+    found = {}
+    for path in sources:
+        if tests := sorted(m for m in imported_modules(path.read_text()) if m.partition(".")[0] == "tests"):
+            found[str(path.relative_to(REPO))] = tests
+    assert found == {}
 
 
 def test_the_recorder_itself_would_be_flagged() -> None:

@@ -27,6 +27,8 @@ from eventstore import (
 )
 from eventstore.format import TORN_MARKER, encode_event
 
+pytestmark = pytest.mark.fast
+
 
 def make_event(n: int = 0) -> dict:
     return {

@@ -31,6 +31,8 @@ from a3cp.storage_layout import ID_PATTERN, UnsafeIdError, require_safe_id, sess
 from eventstore import read_log
 from eventstore.format import decode_line, encode_event
 
+pytestmark = pytest.mark.fast
+
 ID_RE = re.compile(ID_PATTERN)
 TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 ids = st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True)

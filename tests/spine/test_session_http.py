@@ -7,14 +7,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from invariants import assert_event_invariants, end_body, start_body, tree
+from invariants import assert_event_invariants, tree
 from openapi_spec_validator import validate
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.schemas import format_timestamp
 from a3cp.storage_layout import session_log_path
+from bench.client import end_body, request_body
 from eventstore import read_log
+
+pytestmark = pytest.mark.fast
 
 START = "/session_manager/sessions.start"
 END = "/session_manager/sessions.end"
@@ -33,7 +36,7 @@ def log_events(settings: Settings, user_id: str, session_id: str) -> list[dict]:
 
 
 def test_start_then_end_records_exactly_two_ordered_events(client: TestClient, settings: Settings) -> None:
-    start = start_body()
+    start = request_body()
     started = client.post(START, json=start)
     assert started.status_code == 201, started.text
     session_id = started.json()["session_id"]
@@ -56,7 +59,7 @@ def test_start_then_end_records_exactly_two_ordered_events(client: TestClient, s
 
 @pytest.mark.parametrize("path", [START, END])
 def test_missing_performer_id_is_400_naming_it(client: TestClient, started: dict, path: str) -> None:
-    body = end_body(started["session_id"]) if path == END else start_body()
+    body = end_body(started["session_id"]) if path == END else request_body()
     del body["performer_id"]
     response = client.post(path, json=body)
     assert response.status_code == 400
@@ -64,7 +67,7 @@ def test_missing_performer_id_is_400_naming_it(client: TestClient, started: dict
 
 
 def test_system_performer_is_accepted_and_recorded(client: TestClient, settings: Settings) -> None:
-    session_id = client.post(START, json=start_body(performer_id="system")).json()["session_id"]
+    session_id = client.post(START, json=request_body(performer_id="system")).json()["session_id"]
     assert client.post(END, json=end_body(session_id, performer_id="nurse_7")).status_code == 200
     events = log_events(settings, "elias01", session_id)
     assert [e["performer_id"] for e in events] == ["system", "nurse_7"]
@@ -97,12 +100,12 @@ HOSTILE_IDS = [
 
 @pytest.mark.parametrize("bad", HOSTILE_IDS, ids=repr)
 def test_hostile_ids_are_rejected_and_write_nothing(client: TestClient, settings: Settings, bad: str) -> None:
-    session_id = client.post(START, json=start_body()).json()["session_id"]
+    session_id = client.post(START, json=request_body()).json()["session_id"]
     root = settings.log_root.parent
     before = tree(root)
     attempts = [
-        (START, start_body(user_id=bad), "user_id"),
-        (START, start_body(performer_id=bad), "performer_id"),
+        (START, request_body(user_id=bad), "user_id"),
+        (START, request_body(performer_id=bad), "performer_id"),
         (END, end_body(session_id, user_id=bad), "user_id"),
         (END, end_body(bad), "session_id"),
         (END, end_body(session_id, performer_id=bad), "performer_id"),
@@ -116,7 +119,7 @@ def test_hostile_ids_are_rejected_and_write_nothing(client: TestClient, settings
 
 def test_raw_nul_and_escaped_traversal_in_json_are_rejected(client: TestClient, settings: Settings) -> None:
     before = tree(settings.log_root.parent)
-    hostile = start_body(user_id="../../x", performer_id="p\x00")
+    hostile = request_body(user_id="../../x", performer_id="p\x00")
     text = json.dumps(hostile).replace("/", "\\u002f")  # escaped solidus and NUL, as a client may send
     response = client.post(START, content=text, headers={"content-type": "application/json"})
     assert response.status_code == 400
@@ -127,7 +130,7 @@ def test_raw_nul_and_escaped_traversal_in_json_are_rejected(client: TestClient, 
 def test_retried_start_and_end_return_the_first_answer_and_append_nothing(
     client: TestClient, settings: Settings
 ) -> None:
-    start = start_body()
+    start = request_body()
     first = client.post(START, json=start)
     again = client.post(START, json=start | {"timestamp": "2026-11-24T11:00:00.000Z"})
     assert again.status_code == 201 and again.json() == first.json()
@@ -141,7 +144,7 @@ def test_retried_start_and_end_return_the_first_answer_and_append_nothing(
 
 
 def test_same_record_id_from_another_user_is_409(client: TestClient, settings: Settings) -> None:
-    start = start_body()
+    start = request_body()
     session_id = client.post(START, json=start).json()["session_id"]
     before = tree(settings.log_root)
     response = client.post(START, json=start | {"user_id": "mallory"})
@@ -188,7 +191,7 @@ def test_malformed_bodies_are_400_json(client: TestClient, content: bytes) -> No
 
 
 def test_unknown_and_mistyped_fields_are_named(client: TestClient) -> None:
-    response = client.post(START, json=start_body(performer=1, is_training_data=[1]))
+    response = client.post(START, json=request_body(performer=1, is_training_data=[1]))
     assert response.status_code == 400
     assert fields_of(response) == {"performer", "is_training_data"}
 

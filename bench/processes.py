@@ -1,4 +1,6 @@
-"""Real `a3cp serve` processes on loopback for the split-mode tests: start, wait until healthy, kill.
+"""Real `a3cp serve` processes on loopback (split-mode and projection-loss tests, the benchmarks):
+start, wait until healthy, kill. Each start writes the process's output afresh to its `log_path`
+(a restart after a kill replaces the killed run's output).
 
 The ingest process runs with `mediapipe` and `cv2` made unimportable, which proves what its image
 (apps/camera_feed_worker/Dockerfile, no extractor extra) relies on: the ingest role never loads them.
@@ -47,7 +49,7 @@ class ServerProcess:
         prelude = _BLOCK_EXTRACTOR_DEPS if self.role == "ingest" else "import sys; "
         argv = [sys.executable, "-c", prelude + _RUN_CLI, "serve", "--role", self.role]
         argv += ["--host", "127.0.0.1", "--port", str(self.port)]
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_healthy()
         return self
