@@ -9,7 +9,8 @@ Subcommands (run from the repository root: `python -m tests.deployment.compose_c
   each saved capture's `.npz` and session log are there.
 - `record-ids`: print the saved record_ids, one a line.
 - `same-hash`: an `a3cp replay` printout shows the saved hash for that record_id, verified.
-- `throughput`: send --captures HTTP captures, --concurrency at a time, and print captures per minute
+- `throughput`: after an untimed warm-up round, send --captures HTTP captures, --concurrency at a time,
+  and print captures per minute
   (docs/deployment.md, "Scaling on one host").
 Not a pytest module: it needs the stack running (tests/deployment/test_container_lint.py checks the files).
 """
@@ -102,9 +103,14 @@ def throughput(args: argparse.Namespace) -> None:
     stack = _stack(args.url)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
     session_id = start_session(stack)
-    began = time.perf_counter()
+
+    def send(_: int) -> float:
+        return http_capture(stack, session_id, frames)
+
     with ThreadPoolExecutor(args.concurrency) as pool:
-        list(pool.map(lambda _: http_capture(stack, session_id, frames), range(args.captures)))
+        list(pool.map(send, range(args.concurrency)))  # warm-up, untimed: models load in each replica
+        began = time.perf_counter()
+        list(pool.map(send, range(args.captures)))
     elapsed = time.perf_counter() - began
     per_minute, frames_per_s = args.captures * 60 / elapsed, args.captures * len(frames) / elapsed
     print(
