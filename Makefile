@@ -11,7 +11,7 @@ export LOG_ROOT ?= ./logs
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast report lint bench
+.PHONY: run test test-fast report lint bench compose-test
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m mypy
+
+# The compose end-to-end check (docs/deployment.md, "What CI runs"); as root, installs Docker if missing.
+compose-test: $(STAMP)
+	bash .ci/compose
