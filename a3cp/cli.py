@@ -1,4 +1,4 @@
-"""The `a3cp` command line: serve, rebuild the projection, sweep idle sessions, verify and replay captures."""
+"""The `a3cp` command line: serve, rebuild, sweep, verify, replay; accounts, tokens, audit; evaluate."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Recognition: the personal gesture recognizer (a3cp.recognition) on real people's takes, against the
-plain baseline of issue 22 in the same run, and its latency and build time against vocabulary size.
+"""Recognition: the personal gesture recognizer (a3cp.recognition) on real people's takes, against a
+plain baseline (docs/benchmarks.md) in the same run, and its latency and build time against vocabulary size.
 
 - Accuracy per person at K = 1, 3, 5 examples per sign (`--draws` seeded draws of the vocabulary, every
   other take of the person a query; the same draws for the recognizer and the baseline), the mean over
