@@ -41,6 +41,10 @@ class SessionLog:
         """The user whose logs hold `session_id`, if any."""
         return self.store.owner_of(session_id)
 
+    def sessions_of(self, user_id: str) -> list[str]:
+        """The ids of every session log `user_id` has."""
+        return self.store.session_ids(require_safe_id(user_id, "user_id"))
+
     def load_existing(self, user_id: str, session_id: str) -> SessionState:
         """The state of a session that exists and belongs to `user_id`; raises the domain error."""
         state = self.load(user_id, session_id)
