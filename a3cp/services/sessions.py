@@ -65,11 +65,8 @@ class SessionService:
     def _active_start(self, user_id: str, besides: str) -> SessionStarted | None:
         """The start event of the person's active session other than `besides` (the latest started,
         should logs from before the one-session rule hold several)."""
-        starts = [
-            state.start
-            for state in (self.log.load(user_id, other) for other in self.log.sessions_of(user_id))
-            if state.session_id != besides and state.is_active and state.start is not None
-        ]
+        others = (self.log.load(user_id, sid) for sid in self.log.sessions_of(user_id) if sid != besides)
+        starts = [state.start for state in others if state.is_active and state.start is not None]
         return max(starts, key=lambda start: start.start_time or start.timestamp, default=None)
 
     def end(self, request: SessionManagerEndInput) -> SessionManagerEndOutput:

@@ -81,8 +81,9 @@ class ClientGone(Exception):
 
 
 class ProtocolViolation(Exception):
-    """A message that breaks the protocol's framing; `code` is a row of the error table. `message` is
-    the refused message as received (for the abort's envelope when no capture.open was accepted)."""
+    """A message that breaks the protocol's framing; `code` is a row of the error table, `fields` the
+    fields at fault. `received` is the refused message as parsed (its ids name the abort when no
+    capture.open was accepted)."""
 
     code = "protocol_violation"
 
