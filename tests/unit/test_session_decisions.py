@@ -229,3 +229,12 @@ def test_parse_event_round_trips_every_kind_and_rejects_a_broken_envelope() -> N
         assert type(event) is kind and event.to_record() == record
     assert parse_event(dict(start, timestamp="yesterday")) is None
     assert parse_event({k: v for k, v in start.items() if k != "record_id"}) is None
+
+
+def test_a_start_while_the_person_has_an_active_session_replays_that_sessions_start() -> None:
+    active_state, _ = started()
+    assert active_state.start is not None
+    request = start_request()
+    fresh = SessionState(session_id_for(request.record_id), USER)
+    decision = decide_start(fresh, request, LATER, active=active_state.start)
+    assert decision == Replay(active_state.start), "nothing is appended; the active session answers"
