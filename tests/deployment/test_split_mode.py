@@ -72,7 +72,8 @@ def frames() -> tuple[bytes, ...]:
 
 def _start_session(url: str) -> str:
     response = httpx.post(url + "/session_manager/sessions.start", json=envelope(USER), timeout=30)
-    assert response.status_code == 201, response.text
+    # 200: USER's session from an earlier test is still active (one active session per person)
+    assert response.status_code in (200, 201), response.text
     return str(response.json()["session_id"])
 
 
