@@ -8,7 +8,7 @@ session: a start while one is active answers that session and records nothing (d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from a3cp.domain.errors import (
 from a3cp.domain.events import (
     END_EVENT,
     SESSION_SOURCE,
+    START_EVENT,
     Append,
     Decision,
     RecordedEvent,
@@ -78,6 +79,21 @@ def fold(session_id: str, user_id: str, records: Iterable[Mapping[str, Any]]) ->
         elif isinstance(event, SessionEnded) and state.end is None:
             state.end = event
     return state
+
+
+def active_start(records: Sequence[Mapping[str, Any]]) -> SessionStarted | None:
+    """The start event of a log whose session is active (what `fold(...).is_active` says), parsing only
+    the lines that decide it: the first valid start, and any end. A person's every log is checked at
+    each start, and most are closed; this keeps that check to one parsed line per closed log."""
+    for record in records:
+        if record.get("event") == END_EVENT and isinstance(parse_event(record), SessionEnded):
+            return None
+    for record in records:
+        if record.get("event") == START_EVENT:
+            event = parse_event(record)
+            if isinstance(event, SessionStarted):
+                return event
+    return None
 
 
 def decide_start(

@@ -32,6 +32,10 @@ class SessionLog:
         """The session's state as its log has it (empty state when there is no log)."""
         return fold(session_id, user_id, self._read(user_id, session_id))
 
+    def records(self, user_id: str, session_id: str) -> list[dict[str, Any]]:
+        """The session's logged records, as the log has them (none when there is no log)."""
+        return self._read(user_id, session_id)
+
     def _read(self, user_id: str, session_id: str) -> list[dict[str, Any]]:
         require_safe_id(user_id, "user_id")
         require_safe_id(session_id, "session_id")

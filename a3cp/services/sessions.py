@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from a3cp.domain.errors import RecordIdConflict
 from a3cp.domain.events import END_EVENT, START_EVENT, RecordedEvent, SessionStarted
-from a3cp.domain.session import decide_end, decide_start, session_id_for
+from a3cp.domain.session import active_start, decide_end, decide_start, session_id_for
 from a3cp.schemas import (
     RecordLocation,
     SessionManagerEndInput,
@@ -65,8 +65,8 @@ class SessionService:
     def _active_start(self, user_id: str, besides: str) -> SessionStarted | None:
         """The start event of the person's active session other than `besides` (the latest started,
         should logs from before the one-session rule hold several)."""
-        others = (self.log.load(user_id, sid) for sid in self.log.sessions_of(user_id) if sid != besides)
-        starts = [state.start for state in others if state.is_active and state.start is not None]
+        others = (self.log.records(user_id, sid) for sid in self.log.sessions_of(user_id) if sid != besides)
+        starts = [start for start in map(active_start, others) if start is not None]
         return max(starts, key=lambda start: start.start_time or start.timestamp, default=None)
 
     def end(self, request: SessionManagerEndInput) -> SessionManagerEndOutput:
