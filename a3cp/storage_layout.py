@@ -121,6 +121,17 @@ class StorageLayout:
         """The file of a log named as `log_sizes` names it."""
         return self.log_root / log_name
 
+    def session_ids(self, user_id: str) -> list[str]:
+        """The ids of every session log of `user_id`, sorted (none for an unknown user)."""
+        try:
+            entries = os.scandir(self.sessions_log_dir(user_id))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        with entries:
+            names = [entry.name for entry in entries]
+        ids = (name.removesuffix(LOG_FILE_SUFFIX) for name in names if name.endswith(LOG_FILE_SUFFIX))
+        return sorted(session_id for session_id in ids if _ID_RE.fullmatch(session_id))
+
     def owner_of(self, session_id: str) -> str | None:
         """The user whose log directory holds `session_id`, if any (one lookup per user); None for an
         id that cannot name a log."""

@@ -43,3 +43,6 @@ class FileLogStore:
 
     def owner_of(self, session_id: str) -> str | None:
         return self.layout.owner_of(session_id)
+
+    def session_ids(self, user_id: str) -> list[str]:
+        return self.layout.session_ids(user_id)

@@ -53,6 +53,10 @@ class SessionLogStore(Protocol):
         """The user whose logs hold `session_id`, if any."""
         ...
 
+    def session_ids(self, user_id: str) -> list[str]:
+        """The ids of every session log `user_id` has, sorted."""
+        ...
+
 
 class LogLayout(Protocol):
     """Where a file store's logs live."""
@@ -68,3 +72,5 @@ class LogLayout(Protocol):
     def log_sizes(self) -> Iterator[tuple[str, int]]: ...
 
     def owner_of(self, session_id: str) -> str | None: ...
+
+    def session_ids(self, user_id: str) -> list[str]: ...

@@ -64,3 +64,11 @@ class MemoryLogStore:
     def owner_of(self, session_id: str) -> str | None:
         suffix = f"/sessions/{session_id}{LOG_FILE_SUFFIX}"
         return next((name.split("/")[1] for name in self.log_names() if name.endswith(suffix)), None)
+
+    def session_ids(self, user_id: str) -> list[str]:
+        prefix = f"users/{user_id}/sessions/"
+        return [
+            name.removeprefix(prefix).removesuffix(LOG_FILE_SUFFIX)
+            for name in self.log_names()
+            if name.startswith(prefix)
+        ]

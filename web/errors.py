@@ -49,7 +49,7 @@ def error_response(
     fields: list[FieldError] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body = ErrorResponse(error=code, message=message, fields=fields or [])
+    body = ErrorResponse.of(code, message, fields)
     return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
 
 

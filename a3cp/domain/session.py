@@ -1,13 +1,14 @@
 """Session state folded from a session's own log, and the decisions that append to it.
 
 A session log starts with one `session.start` event, holds any number of capture events, and ends
-with at most one `session.end` event, after which nothing is appended.
+with at most one `session.end` event, after which nothing is appended. A person has at most one active
+session: a start while one is active answers that session and records nothing (docs/upstream.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from a3cp.domain.errors import (
 from a3cp.domain.events import (
     END_EVENT,
     SESSION_SOURCE,
+    START_EVENT,
     Append,
     Decision,
     RecordedEvent,
@@ -79,12 +81,35 @@ def fold(session_id: str, user_id: str, records: Iterable[Mapping[str, Any]]) ->
     return state
 
 
-def decide_start(state: SessionState, request: SessionManagerStartInput, now: str) -> Decision:
-    """A new session's first event, or (its log already started) the replay of a retried start."""
+def active_start(records: Sequence[Mapping[str, Any]]) -> SessionStarted | None:
+    """The start event of a log whose session is active (what `fold(...).is_active` says), parsing only
+    the lines that decide it: the first valid start, and any end. A person's every log is checked at
+    each start, and most are closed; this keeps that check to one parsed line per closed log."""
+    for record in records:
+        if record.get("event") == END_EVENT and isinstance(parse_event(record), SessionEnded):
+            return None
+    for record in records:
+        if record.get("event") == START_EVENT:
+            event = parse_event(record)
+            if isinstance(event, SessionStarted):
+                return event
+    return None
+
+
+def decide_start(
+    state: SessionState, request: SessionManagerStartInput, now: str, active: SessionStarted | None = None
+) -> Decision:
+    """A new session's first event; the replay of a retried start (its log already started); or, when
+    the person already has an `active` session, that session's start: one person, one session at a
+    time, so a second tablet or a reloaded page joins the session under way instead of splitting the
+    person's captures across two. Nothing is recorded for such a start, so the logs (and every
+    projection rebuilt from them) hold one start per session."""
     if state.start is not None:
         if state.start.record_id != request.record_id or state.user_id != request.user_id:
             raise RecordIdConflict("record_id was already used by another request", "record_id")
         return Replay(state.start)
+    if active is not None:
+        return Replay(active)
     return Append(
         SessionStarted(
             record_id=request.record_id,

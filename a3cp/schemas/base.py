@@ -1,7 +1,11 @@
 """Field types and the event envelope shared by every A3CP message.
 
 Wire rules: ids that become path segments match `ID_PATTERN`; `record_id` is a UUIDv4 (stored in
-canonical lowercase form); timestamps are UTC ISO 8601 with exactly milliseconds and a `Z`.
+canonical lowercase form); recorded timestamps are UTC ISO 8601 with exactly milliseconds and a `Z`
+(`Timestamp`). Requests may send any RFC 3339 time with `Z` or a numeric offset and up to microseconds
+(`InputTimestamp`, what upstream A3CP's clients and tests send); it is normalised to the recorded form
+on the way in, so nothing else ever sees another form. A time without an offset is refused: guessing
+UTC, as upstream does, would silently shift a local clock's times.
 """
 
 from __future__ import annotations
@@ -49,6 +53,30 @@ def _check_timestamp(value: str) -> str:
     return value
 
 
+_INPUT_TIMESTAMP_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+INPUT_TIMESTAMP_PATTERN = (
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+
+
+def _normalise_input_timestamp(value: str) -> str:
+    """An RFC 3339 time with an offset, as the recorded form (UTC, milliseconds truncated, Z)."""
+    if _INPUT_TIMESTAMP_RE.fullmatch(value) is None:
+        if _INPUT_TIMESTAMP_RE.fullmatch(value + "Z") is not None:
+            raise ValueError("has no UTC offset: end it with Z or a numeric offset such as +01:00")
+        raise ValueError(
+            "must be RFC 3339 with Z or a numeric offset, e.g. 2026-11-24T10:00:00.123Z or "
+            "2026-11-24T11:00:00.123456+01:00"
+        )
+    try:
+        return format_timestamp(datetime.fromisoformat(value))
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"not a real date and time: {exc}") from None
+
+
 SafeId = Annotated[
     str,
     StringConstraints(pattern=ID_PATTERN),
@@ -67,6 +95,14 @@ Timestamp = Annotated[
         # The pattern alone: it is the whole contract, and "format": "date-time" (any RFC 3339 form) on top
         # of it left schema-driven generators (schemathesis) unable to draw a valid capture meta.
         json_schema_extra={"pattern": TIMESTAMP_PATTERN},
+    ),
+]
+InputTimestamp = Annotated[
+    str,
+    AfterValidator(_normalise_input_timestamp),
+    Field(
+        description="RFC 3339 with Z or a numeric offset, up to microseconds; recorded as UTC milliseconds Z",
+        json_schema_extra={"pattern": INPUT_TIMESTAMP_PATTERN},
     ),
 ]
 SchemaVersion = Annotated[
@@ -115,7 +151,7 @@ class Envelope(StrictModel):
     schema_version: SchemaVersion = SCHEMA_VERSION
     record_id: RecordId
     user_id: SafeId
-    timestamp: Timestamp
+    timestamp: InputTimestamp
     modality: Modality | None = None
     source: str | None = Field(default=None, max_length=64)
 

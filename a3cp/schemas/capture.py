@@ -6,21 +6,34 @@ policy owns the rules between fields (duration, frame cap, pixel count, timestam
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from a3cp.config import MAX_FPS, MAX_FRAME_SIDE, MAX_FRAMES
 from a3cp.schemas.a3cp_message import Annotation, RawFeaturesRef
-from a3cp.schemas.base import Envelope, PerformerId, RecordId, SafeId, Timestamp
+from a3cp.schemas.base import Envelope, InputTimestamp, PerformerId, RecordId, SafeId, Timestamp
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID_RE = re.compile(UUID_PATTERN.strip("^$"), re.ASCII)
+
+
+def _check_uuid(value: str) -> str:
+    if _UUID_RE.fullmatch(value) is None:
+        raise ValueError("must be a UUID in 8-4-4-4-12 hex form")
+    return value.lower()
+
 
 CaptureId = Annotated[
     str,
-    StringConstraints(
-        pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        to_lower=True,
+    AfterValidator(_check_uuid),
+    # Any UUID version, as upstream's own router needs at close; `cap-<uuid>`-style strings are refused
+    # (upstream's schema takes any string but its router cannot finish such a capture: docs/upstream.md).
+    Field(
+        description="Upstream's capture correlator: any UUID (recorded lowercase); defaults to record_id",
+        json_schema_extra={"format": "uuid", "pattern": UUID_PATTERN},
     ),
-    Field(description="Upstream's capture correlator (a UUID); defaults to record_id"),
 ]
 
 
@@ -34,8 +47,8 @@ class CaptureSpec(Envelope):
     session_id: SafeId
     performer_id: PerformerId
     capture_id: CaptureId | None = None
-    timestamp_start: Timestamp
-    timestamp_end: Timestamp | None = None
+    timestamp_start: InputTimestamp
+    timestamp_end: InputTimestamp | None = None
     fps: Annotated[float, Field(gt=0, le=MAX_FPS, allow_inf_nan=False)]
     width: Annotated[int, Field(ge=1, le=MAX_FRAME_SIDE)]
     height: Annotated[int, Field(ge=1, le=MAX_FRAME_SIDE)]
@@ -47,7 +60,7 @@ class CaptureSpec(Envelope):
 class CaptureMeta(CaptureSpec):
     """The `meta` part of `POST /camera_feed_worker/captures`: the whole capture is declared up front."""
 
-    timestamp_end: Timestamp
+    timestamp_end: InputTimestamp
     frame_count: Annotated[int, Field(ge=1, le=MAX_FRAMES)]
 
 

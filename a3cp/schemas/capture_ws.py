@@ -9,12 +9,15 @@ Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from a3cp.config import SCHEMA_VERSION
 from a3cp.schemas.a3cp_message import Annotation
 from a3cp.schemas.base import (
+    InputTimestamp,
     Modality,
     PerformerId,
     RecordId,
@@ -23,6 +26,8 @@ from a3cp.schemas.base import (
     StrictModel,
     Timestamp,
 )
+from a3cp.schemas.capture import CaptureId
+from a3cp.schemas.errors import FieldError
 
 WS_SOURCE = "camera_feed_worker"
 
@@ -34,18 +39,18 @@ class CaptureMessageBase(StrictModel):
     record_id: RecordId
     user_id: SafeId
     session_id: SafeId
-    timestamp: Timestamp
+    timestamp: InputTimestamp
     modality: Modality | None = None
     source: str | None = Field(default=None, max_length=64)
     performer_id: PerformerId | None = None
-    capture_id: RecordId
+    capture_id: CaptureId
 
 
 class CaptureOpen(CaptureMessageBase):
     """Starts the capture; its record_id names the feature file and the feature event."""
 
     event: Literal["capture.open"]
-    timestamp_start: Timestamp
+    timestamp_start: InputTimestamp
     fps_target: Annotated[int, Field(ge=1)]
     width: Annotated[int, Field(ge=1)]
     height: Annotated[int, Field(ge=1)]
@@ -58,7 +63,7 @@ class CaptureFrameMeta(CaptureMessageBase):
 
     event: Literal["capture.frame_meta"]
     seq: Annotated[int, Field(ge=1)]
-    timestamp_frame: Timestamp
+    timestamp_frame: InputTimestamp
     byte_length: Annotated[int, Field(ge=1)]
 
 
@@ -66,7 +71,7 @@ class CaptureClose(CaptureMessageBase):
     """Ends the capture; the server extracts the rest and answers capture.result or capture.abort."""
 
     event: Literal["capture.close"]
-    timestamp_end: Timestamp
+    timestamp_end: InputTimestamp
 
 
 CaptureClientMessage = Annotated[CaptureOpen | CaptureFrameMeta | CaptureClose, Field(discriminator="event")]
@@ -87,15 +92,49 @@ class CaptureServerMessage(BaseModel):
     timestamp: Timestamp
     modality: Modality = "image"
     source: str = WS_SOURCE
-    capture_id: RecordId
+    capture_id: CaptureId
 
 
 class CaptureAbort(CaptureServerMessage):
-    """The capture was refused or stopped; nothing was recorded. `message` is a sentence for people."""
+    """The capture was refused or stopped; nothing was recorded. `message` is a sentence for people,
+    `fields` the fields at fault (as in an HTTP error body). A message refused before any valid
+    capture.open carries whichever of its envelope ids were valid, the others null."""
 
+    record_id: RecordId | None = None  # type: ignore[assignment]
+    user_id: SafeId | None = None  # type: ignore[assignment]
+    session_id: SafeId | None = None  # type: ignore[assignment]
+    capture_id: CaptureId | None = None  # type: ignore[assignment]
     event: Literal["capture.abort"] = "capture.abort"
     error_code: str
     message: str | None = None
+    fields: list[FieldError] = []
+
+    @classmethod
+    def refusing(cls, received: Mapping[str, Any], now: str, **body: Any) -> CaptureAbort:
+        """The abort of a message refused before any capture.open was accepted: it names each id the
+        message carried validly and leaves the others null (upstream's abort names its capture)."""
+        ids = {
+            name: _valid_or_none(adapter, received.get(name))
+            for name, adapter in (
+                ("record_id", _RECORD_ID),
+                ("user_id", _SAFE_ID),
+                ("session_id", _SAFE_ID),
+                ("capture_id", _CAPTURE_ID),
+            )
+        }
+        return cls.model_validate({"schema_version": SCHEMA_VERSION, "timestamp": now, **ids, **body})
+
+
+def _valid_or_none(adapter: TypeAdapter[str], value: object) -> str | None:
+    try:
+        return adapter.validate_python(value)
+    except ValidationError:
+        return None
+
+
+_RECORD_ID: TypeAdapter[str] = TypeAdapter(RecordId)
+_SAFE_ID: TypeAdapter[str] = TypeAdapter(SafeId)
+_CAPTURE_ID: TypeAdapter[str] = TypeAdapter(CaptureId)
 
 
 class CaptureResult(CaptureServerMessage):

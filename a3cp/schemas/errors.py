@@ -1,5 +1,5 @@
-"""The JSON body of every error response (a stable code, a sentence, the fields at fault), and the served
-contract that lists every code with its words."""
+"""The JSON body of every error response (a stable code, a sentence, the fields at fault, and the
+sentence again as `detail`), and the served contract that lists every code with its words."""
 
 from __future__ import annotations
 
@@ -15,6 +15,12 @@ class ErrorResponse(BaseModel):
     error: str
     message: str
     fields: list[FieldError] = []
+    # The message again, under the name upstream A3CP's browser client shows (`err.detail`).
+    detail: str
+
+    @classmethod
+    def of(cls, error: str, message: str, fields: list[FieldError] | None = None) -> ErrorResponse:
+        return cls(error=error, message=message, fields=fields or [], detail=message)
 
 
 class ErrorCodeContract(BaseModel):

@@ -6,15 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from a3cp.schemas.base import Envelope, PerformerId, RecordedEnvelope, SafeId, Timestamp
+from a3cp.schemas.base import Envelope, InputTimestamp, PerformerId, RecordedEnvelope, SafeId, Timestamp
 
 SessionStatus = Literal["active", "closed"]
 ValidationStatus = Literal["active", "closed", "invalid"]
 
 
 class SessionManagerStartInput(Envelope):
-    """POST /session_manager/sessions.start. `record_id` is the idempotency key."""
+    """POST /session_manager/sessions.start. `record_id` is the idempotency key.
 
+    `session_id` may only be null: upstream A3CP's start model serialises its unset envelope fields as
+    null (docs/upstream.md); the server issues the id, so a value is refused as before.
+    """
+
+    session_id: None = Field(default=None, description="Always null or absent: the server issues the id")
     performer_id: PerformerId
     is_training_data: bool = False
     session_notes: str | None = Field(default=None, max_length=2000)
@@ -38,7 +43,7 @@ class SessionManagerEndInput(Envelope):
 
     session_id: SafeId
     performer_id: PerformerId
-    end_time: Timestamp | None = None
+    end_time: InputTimestamp | None = None
 
 
 class SessionManagerEndOutput(RecordedEnvelope):

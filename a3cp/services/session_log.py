@@ -32,6 +32,10 @@ class SessionLog:
         """The session's state as its log has it (empty state when there is no log)."""
         return fold(session_id, user_id, self._read(user_id, session_id))
 
+    def records(self, user_id: str, session_id: str) -> list[dict[str, Any]]:
+        """The session's logged records, as the log has them (none when there is no log)."""
+        return self._read(user_id, session_id)
+
     def _read(self, user_id: str, session_id: str) -> list[dict[str, Any]]:
         require_safe_id(user_id, "user_id")
         require_safe_id(session_id, "session_id")
@@ -40,6 +44,10 @@ class SessionLog:
     def owner_of(self, session_id: str) -> str | None:
         """The user whose logs hold `session_id`, if any."""
         return self.store.owner_of(session_id)
+
+    def sessions_of(self, user_id: str) -> list[str]:
+        """The ids of every session log `user_id` has."""
+        return self.store.session_ids(require_safe_id(user_id, "user_id"))
 
     def load_existing(self, user_id: str, session_id: str) -> SessionState:
         """The state of a session that exists and belongs to `user_id`; raises the domain error."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from collections.abc import Callable
 
 from a3cp.domain.errors import RecordIdConflict
-from a3cp.domain.events import END_EVENT, START_EVENT, RecordedEvent
-from a3cp.domain.session import decide_end, decide_start, session_id_for
+from a3cp.domain.events import END_EVENT, START_EVENT, RecordedEvent, SessionStarted
+from a3cp.domain.session import active_start, decide_end, decide_start, session_id_for
 from a3cp.schemas import (
     RecordLocation,
     SessionManagerEndInput,
@@ -33,6 +35,9 @@ class SessionService:
     def __init__(self, log: SessionLog, find_record: RecordFinder | None = None) -> None:
         self.log = log
         self.find_record = find_record
+        # One start at a time per person in this process, so two racing starts cannot both find no
+        # active session (across processes this is not guaranteed: docs/upstream.md).
+        self._start_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     def _require_unused(self, record_id: str, session_id: str, kind: str) -> None:
         """A record_id already logged by another session or kind is a conflict (record_ids are unique
@@ -42,16 +47,27 @@ class SessionService:
             raise RecordIdConflict("record_id was already used by another request", "record_id")
 
     def start(self, request: SessionManagerStartInput) -> SessionManagerStartOutput:
+        """The started session; the person's active session when they have one (its own start event,
+        whose record_id then differs from the request's)."""
         session_id = session_id_for(request.record_id)
         owner = self.log.owner_of(session_id)
         if owner is not None and owner != request.user_id:
             raise RecordIdConflict("record_id was already used by another user's request", "record_id")
         self._require_unused(request.record_id, session_id, START_EVENT)
 
-        event = self.log.decide_and_append(
-            request.user_id, session_id, lambda state: decide_start(state, request, utc_now())
-        )
+        with self._start_locks[request.user_id]:
+            active = self._active_start(request.user_id, besides=session_id)
+            event = self.log.decide_and_append(
+                request.user_id, session_id, lambda state: decide_start(state, request, utc_now(), active)
+            )
         return SessionManagerStartOutput.model_validate(_recorded(event).to_record())
+
+    def _active_start(self, user_id: str, besides: str) -> SessionStarted | None:
+        """The start event of the person's active session other than `besides` (the latest started,
+        should logs from before the one-session rule hold several)."""
+        others = (self.log.records(user_id, sid) for sid in self.log.sessions_of(user_id) if sid != besides)
+        starts = [start for start in map(active_start, others) if start is not None]
+        return max(starts, key=lambda start: start.start_time or start.timestamp, default=None)
 
     def end(self, request: SessionManagerEndInput) -> SessionManagerEndOutput:
         self.log.load_existing(request.user_id, request.session_id)

@@ -196,8 +196,10 @@ def test_reused_record_id_is_409_and_overwrites_nothing(settings, client, sessio
     before = path.read_bytes()
     retry = post_capture(dict(meta, timestamp_end="2026-11-24T10:00:04.500Z"), frames[::-1])
     assert retry.status_code == 409 and "record_id" in _fields(retry)
-    other_session = start_session(client)
-    reused_elsewhere = post_capture(capture_meta(other_session, record_id=meta["record_id"]), frames)
+    other_session = start_session(client, "elias02")  # elias01 has one active session at a time
+    reused_elsewhere = post_capture(
+        capture_meta(other_session, user_id="elias02", record_id=meta["record_id"]), frames
+    )
     assert reused_elsewhere.status_code == 409
     assert path.read_bytes() == before and feature_files(settings) == [path]
     assert len(feature_events(settings)) == 1

@@ -84,7 +84,8 @@ def recorded(settings: Settings, recording: tuple[Settings, dict]) -> dict:
 def test_same_frames_give_identical_bytes_across_requests_and_a_restart(
     settings, client, frames, post_capture, recorded, tmp_path
 ):
-    again = post_capture(capture_meta(start_session(client)), frames).json()
+    # another person's session: elias01's is still active, and a person has one active session at a time
+    again = post_capture(capture_meta(start_session(client, "elias02"), user_id="elias02"), frames).json()
     assert again["raw_features_ref"]["hash"] == recorded["raw_features_ref"]["hash"]
     first, second = (settings.data_root / r["raw_features_ref"]["uri"] for r in (recorded, again))
     assert first.read_bytes() == second.read_bytes()

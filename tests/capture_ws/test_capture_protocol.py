@@ -211,7 +211,13 @@ def test_protocol_errors_abort_and_close_1008(
 def test_malformed_json_closes_1003(client: TestClient, settings: Settings, jpeg_frames: list[bytes]) -> None:
     with client.websocket_connect(PATH) as ws:
         ws.send_text("{not json")
-        assert outcome(ws) == ([], 1003)
+        [abort], code = outcome(ws)  # never a bare close: the abort says why, with no capture to name
+        assert (abort["event"], abort["error_code"], abort["capture_id"], code) == (
+            "capture.abort",
+            "malformed_json",
+            None,
+            1003,
+        )
     session_id = start_session(client, USER)
     capture = Capture(session_id)
     with client.websocket_connect(PATH) as ws:
@@ -222,13 +228,18 @@ def test_malformed_json_closes_1003(client: TestClient, settings: Settings, jpeg
     assert_nothing_recorded(settings, session_id)
 
 
-def test_schema_error_before_open_closes_1008(client: TestClient) -> None:
+def test_schema_error_before_open_aborts_naming_the_fields_then_closes_1008(client: TestClient) -> None:
     with client.websocket_connect(PATH) as ws:
         ws.send_text(json.dumps({"event": "capture.open", "capture_id": "x"}))
-        assert outcome(ws) == ([], 1008)
+        [abort], code = outcome(ws)
+    assert (abort["error_code"], code) == ("schema_violation", 1008)
+    named = {field["field"] for field in abort["fields"]}
+    assert {"capture_id", "record_id", "timestamp_start"} <= named and "capture_id" in abort["message"]
+    assert abort["capture_id"] is None and abort["record_id"] is None
     with client.websocket_connect(PATH) as ws:
         ws.send_bytes(b"\xff\xd8")
-        assert outcome(ws) == ([], 1008)
+        [abort], code = outcome(ws)
+    assert (abort["error_code"], code) == ("protocol_violation", 1008)
 
 
 @pytest.mark.parametrize("which", ["meta_to_bytes_timeout", "idle_timeout"])

@@ -70,12 +70,12 @@ def api_answers(
 def populate(client: TestClient, settings: Settings) -> tuple[list[str], list[str], list[str]]:
     """Two users, three sessions (one ended, one with a capture), via HTTP and the recorder."""
     first = start_session(client, "ana", is_training_data=True, training_intent_label="drink")
+    end_session(client, first, "ana")  # before ana's next start: a person has one active session at a time
     second = start_session(client, "ana", session_notes="evening")
     third = start_session(client, "ben")
     path = session_log_path(settings, "ana", second)
     append_event(path, feature_event("ana", second, 30))
     client.app.state.services.projection.after_append(path.relative_to(settings.log_root).as_posix())
-    end_session(client, first, "ana")
     record_ids = [event["record_id"] for p in iter_session_logs(settings) for event in read_log(p).events]
     return [first, second, third], ["ana", "ben", "nobody"], record_ids
 
@@ -131,16 +131,16 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     client: TestClient, settings: Settings
 ) -> None:
     projection = client.app.state.services.projection
-    sessions = [start_session(client, "ana") for _ in range(3)]
+    sessions = [start_session(client, user) for user in ("ana", "ben", "cleo")]  # one active session each
     assert projection.catch_up() == CatchUp(), "the append listener already applied everything"
 
-    path = session_log_path(settings, "ana", sessions[1])
-    append_event(path, feature_event("ana", sessions[1], 12))  # the recorder alone: no listener ran
+    path = session_log_path(settings, "ben", sessions[1])
+    append_event(path, feature_event("ben", sessions[1], 12))  # the recorder alone: no listener ran
     size = path.stat().st_size
     assert projection.catch_up() == CatchUp(files=1, events=1, torn=0)
     assert projection.catch_up() == CatchUp()
     record_url = f"/records/{read_log(path).events[-1]['record_id']}"
-    record = client.get(record_url, headers=as_user("ana")).json()
+    record = client.get(record_url, headers=as_user("ben")).json()
     assert (record["log_position"], record["raw_features_ref"]["shape"]) == (1, [12, 1662])
     assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
 
@@ -170,7 +170,7 @@ def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
 def test_concurrent_catch_up_applies_each_line_once(
     client: TestClient, settings: Settings, tmp_path: Path
 ) -> None:
-    owned = [(user, start_session(client, user)) for user in ("ana", "ben") for _ in range(3)]
+    owned = [(user, start_session(client, user)) for user in ("ana", "ben", "cleo", "dan", "eve", "finn")]
     for user, session_id in owned:  # lines appended by the recorder alone, for four catch-ups to race on
         for t in range(1, 6):
             append_event(session_log_path(settings, user, session_id), feature_event(user, session_id, t))
@@ -203,8 +203,8 @@ def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, se
     projection = client.app.state.services.projection
     migrate.drop(projection.engine)  # deleted under the running app
 
-    other = start_session(client, "ana")
     end_session(client, session_id, "ana")
+    other = start_session(client, "ana")
     assert client.post(END, json=request_body("ana", session_id=session_id)).status_code == 409, (
         "decided from the log"
     )

@@ -52,9 +52,9 @@ def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: 
 
 
 def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings: Settings) -> None:
-    idle = client.post(START, json=request_body("ana")).json()["session_id"]
     ended = client.post(START, json=request_body("ana")).json()["session_id"]
     assert client.post(END, json=request_body("ana", session_id=ended)).status_code == 200
+    idle = client.post(START, json=request_body("ana")).json()["session_id"]
     services = client.app.state.services
     last_activity = read_log(session_log_path(settings, "ana", idle)).events[-1]["timestamp"]
     timeout = settings.session_timeout_s

@@ -1,6 +1,7 @@
 """A hypothesis state machine driving the real HTTP app: the live projection always equals a rebuild.
 
-Rules: starts, ends (of open, closed and other users' sessions), exact retries of any earlier
+Rules: starts (a start while the user has an active session answers that one, 200, and records
+nothing), ends (of open, closed and other users' sessions), exact retries of any earlier
 request (same record_id and body), new requests reusing a recorded record_id, malformed ids, and
 reads. After every step: the live projection
 (kept current only by the append listener) dumps equal to a projection rebuilt from the logs alone,
@@ -59,6 +60,7 @@ class ProjectionMachine(RuleBasedStateMachine):
         self.client.__enter__()
         self.sent: list[tuple[str, dict[str, Any], int, Any]] = []
         self.closed: set[str] = set()
+        self.started: dict[str, list[str]] = {}  # user -> sessions created for them, in order
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -70,11 +72,37 @@ class ProjectionMachine(RuleBasedStateMachine):
         self.sent.append((path, body, response.status_code, response.json()))
         return response
 
+    def recorded(self) -> list[tuple[str, dict[str, Any]]]:
+        """The JSON requests that recorded (or replayed) an event: not a start that joined the active
+        session (200), which records nothing, so its record_id stays unused."""
+        return [
+            (path, body)
+            for path, body, status, _ in self.sent
+            if path != CAPTURE_PATH and (status == 201 or (status == 200 and path == END))
+        ]
+
+    def start_and_check(self, body: dict[str, Any]) -> str:
+        """POST a start and check it against the model: the replay of the session this record_id
+        created, else the user's active session (200), else a new session (201)."""
+        created = [
+            a for p, b, s, a in self.sent if p == START and s == 201 and b["record_id"] == body["record_id"]
+        ]
+        user = body["user_id"]
+        active = [sid for sid in self.started.get(user, []) if sid not in self.closed]
+        response = self.post(START, body)
+        session_id = response.json().get("session_id")
+        if created:
+            assert (response.status_code, response.json()) == (201, created[0]), response.text
+        elif active:
+            assert (response.status_code, session_id) == (200, active[0]), response.text
+        else:
+            assert response.status_code == 201, response.text
+            self.started.setdefault(user, []).append(session_id)
+        return str(session_id)
+
     @rule(target=sessions, user=USERS, training=st.booleans())
     def start(self, user: str, training: bool) -> tuple[str, str]:
-        response = self.post(START, request_body(user, is_training_data=training))
-        assert response.status_code == 201, response.text
-        return user, response.json()["session_id"]
+        return user, self.start_and_check(request_body(user, is_training_data=training))
 
     @rule(session=sessions, as_owner=st.booleans(), end_time_before_start=st.booleans())
     def end(self, session: tuple[str, str], as_owner: bool, end_time_before_start: bool) -> None:
@@ -98,6 +126,9 @@ class ProjectionMachine(RuleBasedStateMachine):
         if not json_requests:
             return
         path, body, status, answer = data.draw(st.sampled_from(json_requests))
+        if path == START and status in (200, 201):
+            self.start_and_check(body)  # a start that joined a session since ended starts a new one
+            return
         response = self.client.post(path, json=body)
         if status in (200, 201):
             assert (response.status_code, response.json()) == (status, answer), "a retry replays the answer"
@@ -110,25 +141,28 @@ class ProjectionMachine(RuleBasedStateMachine):
     def reuse_record_id(self, data: st.DataObject, session: tuple[str, str], path: str) -> None:
         """A new request with a record_id an earlier request already recorded: a replay when it is
         the same request (same kind, user, session), else 409; never a second event with that id."""
-        recorded = [(p, body) for p, body, status, _ in self.sent if status in (200, 201)]
-        recorded = [(p, body) for p, body in recorded if p != CAPTURE_PATH]
+        recorded = self.recorded()
         if not recorded:
             return
         first_path, first = data.draw(st.sampled_from(recorded))
         owner, session_id = session
         fields = {"session_id": session_id} if path == END else {}
-        response = self.client.post(path, json=request_body(owner, record_id=first["record_id"], **fields))
         same = (
             path == first_path and owner == first["user_id"] and first.get("session_id") in (None, session_id)
         )
-        assert response.status_code == ({START: 201, END: 200}[path] if same else 409), response.text
+        body = request_body(owner, record_id=first["record_id"], **fields)
+        if same and path == START:
+            self.start_and_check(body)
+            return
+        response = self.client.post(path, json=body)
+        assert response.status_code == (200 if same else 409), response.text
 
     @rule(data=st.data(), session=sessions, as_owner=MOSTLY_TRUE, reuse=MOSTLY_FALSE)
     def capture(self, data: st.DataObject, session: tuple[str, str], as_owner: bool, reuse: bool) -> None:
         owner, session_id = session
         user = owner if as_owner else ("ben" if owner == "ana" else "ana")
         meta = capture_meta(session_id, frames=4, user_id=user, fps=2, width=96, height=96)
-        recorded = [body["record_id"] for _, body, status, _ in self.sent if status in (200, 201)]
+        recorded = [body["record_id"] for _, body in self.recorded()]
         if reuse and recorded:
             meta["record_id"] = data.draw(st.sampled_from(recorded))
         response = self.client.post(CAPTURE_PATH, files=multipart(meta, person_frames(4, 96, 96)))

@@ -25,7 +25,7 @@ END = "/session_manager/sessions.end"
 
 def fields_of(response) -> set[str]:
     body = response.json()
-    assert set(body) == {"error", "message", "fields"}, body
+    assert set(body) == {"error", "message", "fields", "detail"} and body["detail"] == body["message"], body
     return {item["field"] for item in body["fields"]}
 
 

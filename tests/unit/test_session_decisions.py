@@ -28,7 +28,7 @@ from a3cp.domain.events import (
     SessionStarted,
     parse_event,
 )
-from a3cp.domain.session import SessionState, decide_end, decide_start, fold, session_id_for
+from a3cp.domain.session import SessionState, active_start, decide_end, decide_start, fold, session_id_for
 from a3cp.domain.timeout import decide_timeout
 from a3cp.schemas import SessionManagerEndInput, SessionManagerStartInput, format_timestamp
 
@@ -229,3 +229,24 @@ def test_parse_event_round_trips_every_kind_and_rejects_a_broken_envelope() -> N
         assert type(event) is kind and event.to_record() == record
     assert parse_event(dict(start, timestamp="yesterday")) is None
     assert parse_event({k: v for k, v in start.items() if k != "record_id"}) is None
+
+
+def test_a_start_while_the_person_has_an_active_session_replays_that_sessions_start() -> None:
+    active_state, _ = started()
+    assert active_state.start is not None
+    request = start_request()
+    fresh = SessionState(session_id_for(request.record_id), USER)
+    decision = decide_start(fresh, request, LATER, active=active_state.start)
+    assert decision == Replay(active_state.start), "nothing is appended; the active session answers"
+
+
+def test_active_start_agrees_with_the_fold() -> None:
+    """Open, closed, and open with a hand-made `session.end` line that is no valid event."""
+    _, start = started()
+    closed_state, _ = ended()
+    closed = [event.to_record() for event in (closed_state.start, closed_state.end) if event is not None]
+    logs = [[start], closed, [start, {"event": "session.end"}]]
+    for records in logs:
+        folded = fold("sess_x", USER, records)
+        assert (active_start(records) is not None) == folded.is_active, records
+        assert active_start(records) == (folded.start if folded.is_active else None)

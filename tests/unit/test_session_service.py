@@ -150,3 +150,15 @@ def test_the_memory_store_checks_the_expected_position(store: MemoryLogStore) ->
     assert read.events == [{"n": 1}] and read.offsets == [0]
     assert dict(store.log_sizes()) == {store.log_name("ana", "s1"): read.end_offset}
     assert store.owner_of("s1") == "ana" and store.owner_of("s2") is None
+
+
+def test_one_active_session_per_person(service: SessionService, store: MemoryLogStore) -> None:
+    first = service.start(start())
+    joined = service.start(start(session_notes="from a second tablet"))
+    assert joined == first, "a second start answers the active session, its own start event"
+    assert store.session_ids("ana") == [first.session_id], "and records nothing"
+    assert service.start(start(user_id="ben")).session_id != first.session_id
+    service.end(end(first.session_id))
+    after = service.start(start())
+    assert after.session_id != first.session_id and after.record_id != first.record_id
+    assert sorted(store.session_ids("ana")) == sorted([first.session_id, after.session_id])

@@ -1,5 +1,8 @@
 """`WS /camera_feed_worker/capture`: one bounded capture per connection, upstream A3CP's messages.
 
+The same endpoint is served under upstream's paths too (`/api/camera_feed_worker/capture`, which
+upstream's browser client opens, and the legacy `.../ws`), so upstream's client works unchanged.
+
 The socket speaks the protocol (a3cp.schemas.capture_ws) and keeps only its framing: message order,
 the envelope every message repeats, each frame_meta paired with the bytes that follow it, timeouts.
 Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order) is the capture
@@ -7,8 +10,11 @@ policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a breac
 bytes; the capture pipeline extracts landmarks while frames stream in. Each refusal's abort code and
 close code come from the error table (web/error_table.py): malformed JSON closes 1003, a schema or
 protocol error 1008, a capture rule or a session no longer active sends `capture.abort` then closes
-1000. Success sends `capture.result` (the HTTP endpoint's 201 body) and closes 1000. Any other end -
-abort, timeout, dropped connection - aborts the pipeline, which leaves no feature file and no event.
+1000. Every refusal, a message that fails validation included, first sends `capture.abort` naming the
+reason and the fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's
+201 body) and closes 1000; a client that closes right after capture.close, as upstream's does, still gets
+its capture recorded. Any other end - abort, timeout, dropped connection - aborts the pipeline, which
+leaves no feature file and no event.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from a3cp.schemas import (
     CaptureOpen,
     CaptureResult,
     CaptureSpec,
+    FieldError,
     utc_now,
 )
 from web.error_table import CLOSE_NORMAL, ws_abort
@@ -48,6 +55,8 @@ from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
 PATH = "/camera_feed_worker/capture"
+# Upstream mounts its API under /api and serves the same loop at /ws as well (docs/upstream.md).
+UPSTREAM_PATHS = ("/api/camera_feed_worker/capture", "/api/camera_feed_worker/ws", "/camera_feed_worker/ws")
 
 
 class SessionChecks(Protocol):
@@ -72,15 +81,25 @@ class ClientGone(Exception):
 
 
 class ProtocolViolation(Exception):
-    """A message that breaks the protocol's framing; `code` is a row of the error table."""
+    """A message that breaks the protocol's framing; `code` is a row of the error table, `fields` the
+    fields at fault. `received` is the refused message as parsed (its ids name the abort when no
+    capture.open was accepted)."""
 
     code = "protocol_violation"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        fields: list[FieldError] | None = None,
+        received: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        self.fields = fields or []
+        self.received = received
 
 
 @dataclass(frozen=True)
@@ -104,8 +123,24 @@ def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | Captu
     try:
         return CAPTURE_CLIENT_MESSAGE.validate_python(data)
     except ValidationError as exc:
-        fields = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "message" for e in exc.errors()}))
-        raise ProtocolViolation(f"invalid fields: {fields}", "schema_violation") from None
+        fields = _field_errors(exc)
+        names = ", ".join(sorted({f.field for f in fields}))
+        received = data if isinstance(data, dict) else None
+        raise ProtocolViolation(f"invalid fields: {names}", "schema_violation", fields, received) from None
+
+
+_EVENT_TAGS = {"capture.open", "capture.frame_meta", "capture.close"}
+
+
+def _field_errors(exc: ValidationError) -> list[FieldError]:
+    """The fields at fault, named as the client sent them (without the union's `event` tag)."""
+    fields = []
+    for error in exc.errors(include_url=False, include_input=False):
+        location = [str(part) for part in error["loc"]]
+        if location and location[0] in _EVENT_TAGS:
+            location = location[1:]
+        fields.append(FieldError(field=".".join(location) or "event", message=error["msg"]))
+    return fields
 
 
 class CaptureConnection:
@@ -129,7 +164,12 @@ class CaptureConnection:
             await self._serve()
         except ClientGone:
             logger.info("capture client went away; capture discarded")
-        except (ProtocolViolation, DomainError, Fault) as exc:
+        except ProtocolViolation as exc:
+            await self._abort(exc.code, exc.message, exc.fields, exc.received)
+        except DomainError as exc:
+            fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+            await self._abort(exc.code, exc.message, fields)
+        except Fault as exc:
             await self._abort(exc.code, exc.message)
         except Exception:
             logger.exception("capture failed")
@@ -230,8 +270,13 @@ class CaptureConnection:
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
         result = CaptureResult.wrap(self._server_envelope(), body)
-        await self.ws.send_text(result.model_dump_json(exclude_none=True))
-        await self.ws.close(CLOSE_NORMAL)
+        try:
+            await self.ws.send_text(result.model_dump_json(exclude_none=True))
+            await self.ws.close(CLOSE_NORMAL)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            # Upstream's client closes right after capture.close without waiting for an answer: the
+            # capture is recorded all the same, so this is no failure.
+            logger.info("capture recorded; the client left before capture.result was delivered")
 
     async def _recheck_session(self) -> None:
         """Abort when the session stopped being active (checked at most every ws_session_recheck_s)."""
@@ -259,17 +304,25 @@ class CaptureConnection:
             "capture_id": self.open.capture_id,
         }
 
-    async def _abort(self, code: str, message: str) -> None:
-        """Tell the client why (when a capture was open), then close; both codes from the error table."""
+    async def _abort(
+        self,
+        code: str,
+        message: str,
+        fields: list[FieldError] | None = None,
+        received: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Tell the client why, naming the fields at fault, then close; both codes from the error table."""
         if self.ws.client_state != WebSocketState.CONNECTED:
             return
         error_code, close_code = ws_abort(code)
+        body = {"error_code": error_code, "message": message, "fields": fields or []}
+        abort = (
+            CaptureAbort.model_validate({**self._server_envelope(), **body})
+            if self.open is not None
+            else CaptureAbort.refusing(received or {}, utc_now(), **body)
+        )
         try:
-            if self.open is not None:
-                abort = CaptureAbort.model_validate(
-                    {**self._server_envelope(), "error_code": error_code, "message": message}
-                )
-                await self.ws.send_text(abort.model_dump_json())
+            await self.ws.send_text(abort.model_dump_json())
             await self.ws.close(close_code, reason=error_code)
         except (WebSocketDisconnect, RuntimeError, OSError):
             logger.info("capture client left before the abort was delivered")
@@ -298,5 +351,5 @@ async def capture_endpoint(websocket: WebSocket) -> None:
     await CaptureConnection(websocket).run()
 
 
-routes = [WebSocketRoute(PATH, capture_endpoint)]
+routes = [WebSocketRoute(path, capture_endpoint) for path in (PATH, *UPSTREAM_PATHS)]
 operations: list[Operation] = []

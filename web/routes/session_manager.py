@@ -24,7 +24,9 @@ PREFIX = "/session_manager"
 async def start_session(request: Request) -> JSONResponse:
     payload = await parse_json_body(request, SessionManagerStartInput)
     result = await run_in_threadpool(request.app.state.services.sessions.start, payload)
-    return JSONResponse(result.model_dump(mode="json"), status_code=201)
+    # 201 for the session this request created (or its retry); 200 for the person's active session.
+    status_code = 201 if result.record_id == payload.record_id else 200
+    return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
 
 
 async def end_session(request: Request) -> JSONResponse:
@@ -51,8 +53,8 @@ operations = [
     Operation(
         f"{PREFIX}/sessions.start",
         "POST",
-        "Start a session (idempotent by record_id)",
-        {201: SessionManagerStartOutput},
+        "Start a session (idempotent by record_id); 200 with the person's active session if they have one",
+        {201: SessionManagerStartOutput, 200: SessionManagerStartOutput},
         SessionManagerStartInput,
         error_statuses=(400, 409, 413),
     ),
