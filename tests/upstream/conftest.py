@@ -18,10 +18,10 @@ import cv2
 import pytest
 import uvicorn
 from starlette.testclient import TestClient
-from tests.deployment.processes import free_port
-from tests.fixtures.person import portrait_on_canvas
 
 from a3cp.config import Settings
+from bench.person import portrait_on_canvas
+from bench.processes import free_port
 from web.app import create_app
 
 FRAMES = 16  # 16 x 150 ms = 2.4 s: over our 2 s minimum capture
