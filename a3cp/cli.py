@@ -40,11 +40,17 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from a3cp.services.verify import verify
+    from a3cp.services.verify import repair, verify
 
-    report = verify(Settings.from_env(), args.user, args.session)
+    settings = Settings.from_env()
+    report = verify(settings, args.user, args.session)
     for line in report.failure_lines():
         print(line)
+    print(report.summary())
+    if args.repair and (report.orphans or report.strays):
+        for path in repair(report):
+            print(f"removed {path}")
+        report = verify(settings, args.user, args.session)
     failures = len(report.failure_lines())
     print(f"verified {len(report.checks)} feature events: {'OK' if report.ok else f'{failures} failures'}")
     return 0 if report.ok else 1
@@ -103,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check every feature event against its .npz file")
     verify.add_argument("--user", help="only this user's sessions")
     verify.add_argument("--session", help="only this session")
+    verify.add_argument(
+        "--repair", action="store_true", help="remove orphan feature files and stray temp files, listing each"
+    )
     verify.set_defaults(handler=_verify)
     replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")
     replay.add_argument("record_id")

@@ -24,6 +24,16 @@ MAX_CAPTURE_BYTES = 192 * 1024 * 1024
 MAX_FRAME_BYTES = 2 * 1024 * 1024
 MAX_JSON_BODY_BYTES = 64 * 1024
 
+# Capacity (docs/limits.md): captures extracting at once in one process, across HTTP, WebSocket and the
+# extractor role; one more is refused at open and told to retry after CAPACITY_RETRY_AFTER_S.
+CAPACITY_RETRY_AFTER_S = 2
+
+
+def default_max_captures() -> int:
+    """One capture per core this process may run on: each capture's Holistic graph keeps one core busy."""
+    return len(os.sched_getaffinity(0))
+
+
 # Process roles (docs/deployment.md): one process does everything, or ingest forwards captures to extractor.
 ROLES = ("all", "ingest", "extractor")
 DEFAULT_EXTRACTOR_URL = "http://127.0.0.1:8001"
@@ -44,6 +54,7 @@ class Settings:
     ws_meta_to_bytes_timeout_s: float = 2.0
     ws_idle_timeout_s: float = 5.0
     ws_session_recheck_s: float = 1.0
+    max_captures: int = 0  # 0: default_max_captures()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +66,9 @@ class Settings:
         if role not in ROLES:
             raise ValueError(f"A3CP_ROLE must be one of {', '.join(ROLES)}")
         extractor_url = os.environ.get("A3CP_EXTRACTOR_URL") or DEFAULT_EXTRACTOR_URL
+        max_captures = int(os.environ.get("A3CP_MAX_CAPTURES") or default_max_captures())
+        if max_captures < 1:
+            raise ValueError("A3CP_MAX_CAPTURES must be at least 1")
         return cls(
             data_root=data_root,
             log_root=log_root,
@@ -62,4 +76,9 @@ class Settings:
             session_timeout_s=timeout,
             role=role,
             extractor_url=extractor_url,
+            max_captures=max_captures,
         )
+
+    @property
+    def capture_capacity(self) -> int:
+        return self.max_captures or default_max_captures()

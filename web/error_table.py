@@ -17,6 +17,7 @@ CLOSE_NORMAL = 1000  # the capture was refused or stopped by a rule: the protoco
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server is overloaded, the client may retry
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ ERRORS: dict[str, ErrorKind] = {
         503, CLOSE_NORMAL, "the landmark extractor is unavailable; retry later"
     ),
     "extractor_error": ErrorKind(502, CLOSE_NORMAL, "the landmark extractor refused the capture"),
+    # capacity and server-side limits (a3cp.capture.admission, docs/limits.md)
+    "capacity_exhausted": ErrorKind(
+        503, CLOSE_TRY_AGAIN_LATER, "another capture is being processed, try again in a moment"
+    ),
+    "extraction_behind": ErrorKind(
+        503, CLOSE_TRY_AGAIN_LATER, "the server could not keep up with the frames; try again in a moment"
+    ),
+    "capture_time_exceeded": ErrorKind(
+        None, CLOSE_NORMAL, f"the capture stayed open longer than {MAX_CAPTURE_SECONDS:g} seconds"
+    ),
     # request framing (web/)
     "validation_error": ErrorKind(400, None, "a field is missing or invalid"),
     "invalid_json": ErrorKind(400, None, "the request body is not valid JSON"),

@@ -83,7 +83,8 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
 async def _on_fault(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Fault)
     logger.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
-    return error_response(http_status(exc.code), exc.code, exc.message)
+    retry = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
+    return error_response(http_status(exc.code), exc.code, exc.message, headers=retry)
 
 
 async def _on_unsafe_id(request: Request, exc: Exception) -> JSONResponse:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import uuid
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from tests.capture.conftest import CAPTURE_PATH, capture_meta, feature_events, m
 from tests.fixtures.person import person_frames
 from tests.fixtures.races import race_in_processes
 from tests.spine.invariants import start_body
+from web.app import create_app
 from web.error_table import http_status
 
 RACERS = 4
@@ -132,10 +134,10 @@ def post_at(client: TestClient, barrier: threading.Barrier, meta: dict[str, Any]
     return client.post(CAPTURE_PATH, files=multipart(meta, frames))
 
 
-def test_racing_same_capture_over_http_records_once(
-    client: TestClient, settings: Settings, reliability_report: Any
-) -> None:
-    """The same race through one serving app: RACERS threads POST the same multipart capture at once."""
+def test_racing_same_capture_over_http_records_once(settings: Settings, reliability_report: Any) -> None:
+    """The same race through one serving app: RACERS threads POST the same multipart capture at once
+    (the app admits RACERS captures at once, so that none is refused for capacity)."""
+    client = TestClient(create_app(replace(settings, max_captures=RACERS)))
     session_id = start_session(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     answers: list[int] = []
