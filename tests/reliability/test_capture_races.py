@@ -21,8 +21,8 @@ import subprocess
 import sys
 import threading
 import uuid
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
