@@ -24,6 +24,13 @@ MAX_CAPTURE_BYTES = 192 * 1024 * 1024
 MAX_FRAME_BYTES = 2 * 1024 * 1024
 MAX_JSON_BODY_BYTES = 64 * 1024
 
+# Server clock (docs/limits.md): a WebSocket capture ends this long after its open by the server's own
+# clock, whatever its frame times say (the capture's own cap plus a grace for network and extraction).
+CAPTURE_WALL_GRACE_S = 5.0
+# Frames received but not yet handed to extraction, per WebSocket capture (2 s at MAX_FPS); past it the
+# capture is aborted `extraction_behind` instead of the server ceasing to read the socket.
+EXTRACTION_BACKLOG_FRAMES = 30
+
 # Capacity (docs/limits.md): captures extracting at once in one process, across HTTP, WebSocket and the
 # extractor role; one more is refused at open and told to retry after CAPACITY_RETRY_AFTER_S.
 CAPACITY_RETRY_AFTER_S = 2

@@ -38,3 +38,10 @@ class CapacityExhausted(Fault):
     def __init__(self, message: str, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class ExtractionBehind(Fault):
+    """A capture's frames arrived faster than they could be extracted, past the backlog bound."""
+
+    code = "extraction_behind"
+    retry_after_s = 2

@@ -2,18 +2,26 @@
 
 The socket speaks the protocol (a3cp.schemas.capture_ws) and keeps only its framing: message order,
 the envelope every message repeats, each frame_meta paired with the bytes that follow it, timeouts.
-Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order) is the capture
-policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a breach aborts before the
-bytes; the capture pipeline extracts landmarks while frames stream in. Each refusal's abort code and
-close code come from the error table (web/error_table.py): malformed JSON closes 1003, a schema or
-protocol error 1008, a capture rule or a session no longer active sends `capture.abort` then closes
-1000. Success sends `capture.result` (the HTTP endpoint's 201 body) and closes 1000. Any other end -
-abort, timeout, dropped connection - aborts the pipeline, which leaves no feature file and no event.
+Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order, the server-clock
+deadline) is the capture policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a
+breach aborts before the bytes; the capture pipeline extracts landmarks while frames stream in. Each
+refusal's abort code and close code come from the error table (web/error_table.py): malformed JSON
+closes 1003, a schema or protocol error 1008, a capture rule or a session no longer active sends
+`capture.abort` then closes 1000, a full server (`capacity_exhausted`, `extraction_behind`) 1013.
+Success sends `capture.result` (the HTTP endpoint's 201 body) and closes 1000. Every other end is
+logged once and aborts the pipeline, which leaves no feature file and no event.
+
+The socket is read all the time, also while extraction is behind: received frames wait in a bounded
+backlog (`FrameFeed`) for the pipeline, so the protocol keeps answering the client's pings; a backlog
+past EXTRACTION_BACKLOG_FRAMES aborts the capture `extraction_behind` rather than stalling the socket
+until the client's keepalive gives up. The server clock (`clock`, replaceable in tests) bounds every
+capture to MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S after its open, whatever its frame times say.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import time
@@ -27,11 +35,11 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
-from a3cp.config import Settings
+from a3cp.config import EXTRACTION_BACKLOG_FRAMES, Settings
 from a3cp.domain.capture import epoch_ms_of
-from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy
+from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy, ServerDeadline
 from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFound
-from a3cp.faults import Fault
+from a3cp.faults import ExtractionBehind, Fault
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
     SYSTEM_PERFORMER,
@@ -48,6 +56,8 @@ from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
 PATH = "/camera_feed_worker/capture"
+clock = time.monotonic  # the server clock of the capture deadline and session rechecks
+_STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class SessionChecks(Protocol):
@@ -91,6 +101,44 @@ class _PendingFrame:
     byte_length: int
 
 
+class FrameFeed:
+    """Frames on their way from the socket to the pipeline, at most `bound` waiting: `put` never waits,
+    so the connection keeps reading the socket (and the protocol answering pings) while extraction
+    catches up; a full backlog is `ExtractionBehind`. The pipeline's own errors surface on `put`/`drain`."""
+
+    def __init__(self, pipeline: OpenCapture, bound: int) -> None:
+        self._queue: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue(maxsize=bound)
+        self._task = asyncio.create_task(self._feed(pipeline))
+
+    def put(self, data: bytes, timestamp_ms: int) -> None:
+        self._raise_failed()
+        try:
+            self._queue.put_nowait((data, timestamp_ms))
+        except asyncio.QueueFull:
+            raise ExtractionBehind(
+                f"more than {self._queue.maxsize} frames were waiting for extraction"
+            ) from None
+
+    async def drain(self) -> None:
+        """Wait until every frame was handed to the pipeline (or raise why it stopped)."""
+        self._raise_failed()
+        end = asyncio.ensure_future(self._queue.put(None))
+        await asyncio.wait({end, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        end.cancel()  # a no-op once queued; else the feed stopped and `self._task` says why
+        await self._task
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    def _raise_failed(self) -> None:
+        if self._task.done():
+            self._task.result()
+
+    async def _feed(self, pipeline: OpenCapture) -> None:
+        while (frame := await self._queue.get()) is not None:
+            await pipeline.push(*frame)
+
+
 def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
     """A received WebSocket message as bytes or a validated control message."""
     if message["type"] == "websocket.disconnect":
@@ -120,6 +168,8 @@ class CaptureConnection:
         self.pending: _PendingFrame | None = None
         self.seen_record_ids: set[str] = set()
         self.pipeline: OpenCapture | None = None
+        self.feed: FrameFeed | None = None
+        self.deadline: ServerDeadline | None = None
         self.finished = False
         self.last_session_check = 0.0
 
@@ -128,20 +178,34 @@ class CaptureConnection:
         try:
             await self._serve()
         except ClientGone:
-            logger.info("capture client went away; capture discarded")
+            logger.info("capture %s: the client went away; capture discarded", self._record_id())
         except (ProtocolViolation, DomainError, Fault) as exc:
             await self._abort(exc.code, exc.message)
+        except OSError as exc:
+            logger.error("capture %s: storage error: %s", self._record_id(), exc)
+            if exc.errno in _STORAGE_FULL:
+                await self._abort("insufficient_storage", "no space left to record the capture; retry later")
+            else:
+                await self._abort("storage_error", "the server could not store the capture")
         except Exception:
-            logger.exception("capture failed")
+            logger.exception("capture %s failed", self._record_id())
             await self._abort("internal_error", "the server failed")
         finally:
+            if self.feed is not None:
+                self.feed.cancel()
             if self.pipeline is not None and not self.finished:
                 await self.pipeline.abort()
 
+    def _record_id(self) -> str:
+        return self.open.record_id if self.open is not None else "(not opened)"
+
     async def _receive(self, timeout: float) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
+        left = self.deadline.remaining(clock()) if self.deadline is not None else timeout
         try:
-            message = await asyncio.wait_for(self.ws.receive(), timeout)
+            message = await asyncio.wait_for(self.ws.receive(), min(timeout, left))
         except TimeoutError:
+            if self.deadline is not None:
+                self.deadline.remaining(clock())  # the server clock's end comes first
             if self.pending is not None:
                 late = "frame bytes did not follow frame_meta in time"
                 raise ProtocolViolation(late, "meta_to_bytes_timeout") from None
@@ -172,6 +236,7 @@ class CaptureConnection:
 
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
+        self.deadline = ServerDeadline(opened_s=clock())
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
             CaptureDeclaration(
@@ -182,7 +247,9 @@ class CaptureConnection:
             )
         )
         self.pipeline = await open_pipeline(self.services.captures, message)
-        self.last_session_check = time.monotonic()
+        self.feed = FrameFeed(self.pipeline, EXTRACTION_BACKLOG_FRAMES)
+        self.last_session_check = clock()
+        logger.info("capture %s opened", message.record_id)
 
     def _check_envelope(self, message: CaptureFrameMeta | CaptureClose) -> None:
         """Same owner, session and capture as the open; a record_id never reused in the capture."""
@@ -209,7 +276,7 @@ class CaptureConnection:
         await self._recheck_session()
 
     async def _frame_bytes(self, data: bytes) -> None:
-        assert self.pipeline is not None
+        assert self.feed is not None
         frame = self.pending
         if frame is None:
             raise ProtocolViolation("binary message without a preceding capture.frame_meta")
@@ -219,16 +286,18 @@ class CaptureConnection:
                 "byte_length_mismatch",
             )
         self.pending = None
-        await self.pipeline.push(data, frame.timestamp_ms)
+        self.feed.put(data, frame.timestamp_ms)
 
     async def _close(self, message: CaptureClose) -> None:
-        assert self.policy is not None and self.pipeline is not None
+        assert self.policy is not None and self.pipeline is not None and self.feed is not None
         self._check_envelope(message)
         if self.pending is not None:
             raise ProtocolViolation("capture.close arrived while a frame's bytes were due")
         self.policy.close(epoch_ms_of(message.timestamp_end))
+        await self.feed.drain()
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
+        logger.info("capture %s recorded: %s frames", message.record_id, body.get("T"))
         result = CaptureResult.wrap(self._server_envelope(), body)
         await self.ws.send_text(result.model_dump_json(exclude_none=True))
         await self.ws.close(CLOSE_NORMAL)
@@ -236,7 +305,7 @@ class CaptureConnection:
     async def _recheck_session(self) -> None:
         """Abort when the session stopped being active (checked at most every ws_session_recheck_s)."""
         assert self.open is not None
-        now = time.monotonic()
+        now = clock()
         if now - self.last_session_check < self.settings.ws_session_recheck_s:
             return
         self.last_session_check = now
@@ -260,10 +329,11 @@ class CaptureConnection:
         }
 
     async def _abort(self, code: str, message: str) -> None:
-        """Tell the client why (when a capture was open), then close; both codes from the error table."""
+        """Log it, tell the client why (when a capture was open), then close; codes from the error table."""
+        error_code, close_code = ws_abort(code)
+        logger.info("capture %s aborted: %s: %s", self._record_id(), error_code, message)
         if self.ws.client_state != WebSocketState.CONNECTED:
             return
-        error_code, close_code = ws_abort(code)
         try:
             if self.open is not None:
                 abort = CaptureAbort.model_validate(
