@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from a3cp.accounts.cli import add_commands, add_serve_options, prepare_serve
 from a3cp.config import ROLES, Settings
 from a3cp.recognition.cli import add_evaluate_parser
+
+
+def serve_log_config() -> dict[str, Any]:
+    """uvicorn's logging setup plus the `a3cp` loggers at INFO on its console handler (every capture's
+    end, every refusal is one line)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["a3cp"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,9 +28,21 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from web.server_limits import uvicorn_options
+
     os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
     tls = prepare_serve(args)
-    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info", **tls)
+    limits = uvicorn_options(Settings.from_env().http_limits)  # docs/limits.md
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=serve_log_config(),
+        **limits,
+        **tls,
+    )
     return 0
 
 

@@ -31,6 +31,43 @@ CAPTURE_WALL_GRACE_S = 5.0
 # capture is aborted `extraction_behind` instead of the server ceasing to read the socket.
 EXTRACTION_BACKLOG_FRAMES = 30
 
+# HTTP connection limits (docs/limits.md), enforced by web.server_limits (uvicorn's h11 protocol) and
+# web.request_limits (ASGI); each can be set from the environment (`HttpLimits.from_env`).
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long and how slowly a client may send one request, and how many connections it may hold."""
+
+    max_head_bytes: int = MAX_REQUEST_HEAD_BYTES  # request line + headers; past it: 431, closed
+    head_timeout_s: float = 10.0  # from connection (or the previous response) to a complete head: 408
+    body_idle_timeout_s: float = 10.0  # the longest pause inside a request body: 408, closed
+    min_upload_bytes_per_s: float = 16 * 1024  # average body rate once `rate_grace_s` have passed: 408
+    rate_grace_s: float = 10.0
+    max_connections_per_client: int = 32  # open HTTP connections from one address; past it: 503, closed
+    max_connections: int = 1024  # all connections and WebSockets (uvicorn limit_concurrency): 503
+
+    @classmethod
+    def from_env(cls) -> HttpLimits:
+        defaults = cls()
+        return cls(
+            max_head_bytes=int(os.environ.get("A3CP_MAX_HEAD_BYTES") or defaults.max_head_bytes),
+            head_timeout_s=float(os.environ.get("A3CP_HEAD_TIMEOUT_S") or defaults.head_timeout_s),
+            body_idle_timeout_s=float(
+                os.environ.get("A3CP_BODY_IDLE_TIMEOUT_S") or defaults.body_idle_timeout_s
+            ),
+            min_upload_bytes_per_s=float(
+                os.environ.get("A3CP_MIN_UPLOAD_BYTES_PER_S") or defaults.min_upload_bytes_per_s
+            ),
+            rate_grace_s=float(os.environ.get("A3CP_UPLOAD_RATE_GRACE_S") or defaults.rate_grace_s),
+            max_connections_per_client=int(
+                os.environ.get("A3CP_MAX_CONNECTIONS_PER_CLIENT") or defaults.max_connections_per_client
+            ),
+            max_connections=int(os.environ.get("A3CP_MAX_CONNECTIONS") or defaults.max_connections),
+        )
+
+
 # Capacity (docs/limits.md): captures extracting at once in one process, across HTTP, WebSocket and the
 # extractor role; one more is refused at open and told to retry after CAPACITY_RETRY_AFTER_S.
 CAPACITY_RETRY_AFTER_S = 2
@@ -62,6 +99,7 @@ class Settings:
     ws_idle_timeout_s: float = 5.0
     ws_session_recheck_s: float = 1.0
     max_captures: int = 0  # 0: default_max_captures()
+    http_limits: HttpLimits = HttpLimits()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -84,6 +122,7 @@ class Settings:
             role=role,
             extractor_url=extractor_url,
             max_captures=max_captures,
+            http_limits=HttpLimits.from_env(),
         )
 
     @property

@@ -17,6 +17,7 @@ from a3cp.services.verify import remove_crash_leftovers
 from web.auth import HstsMiddleware, declare_security
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
+from web.request_limits import RequestLimits
 from web.routes import (
     admin,
     auth,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        middleware=[Middleware(HstsMiddleware)],
+        middleware=[Middleware(HstsMiddleware), Middleware(RequestLimits, limits=settings.http_limits)],
     )
     app.state.services = services
     return app
