@@ -23,6 +23,7 @@ from web.errors import RequestRejected
 from web.multipart_stream import stream_parts
 
 FRAME_PART = "frame"
+EPOCH_MS_DIGITS = 16  # epoch milliseconds until the year 318857; a longer "number" is not a time
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def _rejected(field: str, message: str) -> RequestRejected:
 
 def _epoch_ms_part(name: str, raw: bytes) -> int:
     text = raw.decode("ascii", errors="replace")
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or len(text) > EPOCH_MS_DIGITS:
         raise _rejected(name, f"{name} must be epoch milliseconds")
     return int(text)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -51,6 +50,7 @@ from a3cp.schemas import (
     CaptureSpec,
     utc_now,
 )
+from web.body import load_json
 from web.error_table import CLOSE_NORMAL, ws_abort
 from web.openapi import Operation
 
@@ -146,7 +146,7 @@ def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | Captu
     if message.get("bytes") is not None:
         return bytes(message["bytes"])
     try:
-        data = json.loads(message.get("text") or "")
+        data = load_json(message.get("text") or "")
     except (ValueError, RecursionError):
         raise ProtocolViolation("message is not valid JSON", "malformed_json") from None
     try:
