@@ -6,17 +6,22 @@ real-person fixture at 15 fps:
 - WebSocket (`/camera_feed_worker/capture`, frames paced in real time, as a webcam sends them):
   seconds from `capture.close` to `capture.result`;
 - for 10 s and 120 s captures; during each, the server's peak RSS minus its idle RSS (models loaded
-  by a warm-up capture first).
+  by a warm-up capture first);
+- with `--concurrent SECONDS`: as many WebSocket captures of SECONDS at once as the server's capacity
+  (A3CP_MAX_CAPTURES, default the cores it may use), each paced in real time: every result's seconds
+  after its `capture.close`, and the peak RSS growth (docs/limits.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,10 +144,38 @@ def measure(server: Server, capture: Any, session_id: str, jpegs: list[bytes]) -
     return latency, server.peak_mib() - idle
 
 
+def concurrent_ws(server: Server, session_id: str, jpegs: list[bytes], count: int) -> list[float]:
+    """`count` real-time WebSocket captures at once; each one's result latency after close."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: ws_capture(server, session_id, jpegs), range(count)))
+
+
+def capacity_run(seconds: int) -> None:
+    capacity = int(os.environ.get("A3CP_MAX_CAPTURES") or len(os.sched_getaffinity(0)))
+    frames = jpeg_frames(seconds * FPS)
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
+        session_id = start_session(server)
+        http_capture(server, session_id, frames[: 2 * FPS])  # warm-up
+        idle = server.rss_mib()
+        server.reset_peak()
+        latencies = concurrent_ws(server, session_id, frames, capacity)
+        growth = server.peak_mib() - idle
+    print(
+        f"{capacity} concurrent WebSocket {seconds} s captures at {FPS} fps ({WIDTH}x{HEIGHT}): results "
+        + ", ".join(f"{latency:.2f}" for latency in sorted(latencies))
+        + f" s after close; peak RSS +{growth:.0f} MiB over idle {idle:.0f} MiB"
+    )
+    print("goal: every result <= 1 s after capture.close")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    parser.add_argument("--concurrent", type=int, metavar="SECONDS", help="capacity-many captures at once")
     args = parser.parse_args(argv)
+    if args.concurrent:
+        capacity_run(args.concurrent)
+        return
     lengths = (2, 3) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:

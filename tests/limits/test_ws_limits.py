@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import time
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
-from a3cp.config import CAPACITY_RETRY_AFTER_S, CAPTURE_WALL_GRACE_S, MAX_CAPTURE_SECONDS, Settings
+from a3cp.config import (
+    CAPACITY_RETRY_AFTER_S,
+    CAPTURE_WALL_GRACE_S,
+    EXTRACTION_BACKLOG_FRAMES,
+    MAX_CAPTURE_SECONDS,
+    Settings,
+)
 from tests.capture.conftest import CAPTURE_PATH, capture_meta, multipart
 from tests.capture_ws.conftest import Capture, events_of, feature_files, iso, start_session
 from tests.capture_ws.test_capture_protocol import outcome
@@ -102,4 +109,25 @@ def test_disk_full_over_websocket_is_insufficient_storage(
         messages, code = outcome(ws)
     assert [m["error_code"] for m in messages] == ["insufficient_storage"]
     assert code == CLOSE_INTERNAL_ERROR
+    assert_nothing_recorded(ws_settings, session_id)
+
+
+def test_extraction_far_behind_is_aborted_extraction_behind(
+    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def slow_extraction(self: Any, image: bytes, timestamp_ms: int | None = None) -> None:
+        time.sleep(0.5)  # far slower than frames arrive
+
+    monkeypatch.setattr("a3cp.services.captures.CaptureHandle.add_frame", slow_extraction)
+    session_id = start_session(ws_client)
+    capture = Capture(session_id)
+    frame = jpeg_frames[0]
+    with ws_client.websocket_connect(WS_PATH) as ws:
+        ws.send_text(capture.open())
+        for seq in range(1, EXTRACTION_BACKLOG_FRAMES + 20):
+            ws.send_text(capture.meta(seq, len(frame)))
+            ws.send_bytes(frame)
+        messages, code = outcome(ws)
+    assert [m["error_code"] for m in messages] == ["extraction_behind"]
+    assert code == CLOSE_TRY_AGAIN_LATER
     assert_nothing_recorded(ws_settings, session_id)
