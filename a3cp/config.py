@@ -27,9 +27,10 @@ MAX_JSON_BODY_BYTES = 64 * 1024
 # Server clock (docs/limits.md): a WebSocket capture ends this long after its open by the server's own
 # clock, whatever its frame times say (the capture's own cap plus a grace for network and extraction).
 CAPTURE_WALL_GRACE_S = 5.0
-# Frames received but not yet handed to extraction, per WebSocket capture (2 s at MAX_FPS); past it the
-# capture is aborted `extraction_behind` instead of the server ceasing to read the socket.
-EXTRACTION_BACKLOG_FRAMES = 30
+# Frames received but not yet handed to extraction, per WebSocket capture (5 s at MAX_FPS: a few hundred
+# KiB of typical 480p JPEGs, 150 MiB at the 2 MiB frame cap); past it the capture is aborted
+# `extraction_behind` instead of the server ceasing to read the socket.
+EXTRACTION_BACKLOG_FRAMES = 75
 
 # HTTP connection limits (docs/limits.md), enforced by web.server_limits (uvicorn's h11 protocol) and
 # web.request_limits (ASGI); each can be set from the environment (`HttpLimits.from_env`).
