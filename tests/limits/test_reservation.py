@@ -1,6 +1,6 @@
 """record_id reservations and locked temp files, without Holistic: a marker is taken once, a racer
-waits and then gets a conflict or the freed name, a dead holder's marker is taken over, and the sweep
-removes only temp files no live writer holds."""
+waits and then gets a conflict or the freed name, a dead holder's marker is taken over, the sweep
+removes only temp files no live writer holds, and `a3cp verify --repair` removes orphans and strays."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ import pytest
 
 from a3cp.capture.locked_temp import locked_temp, remove_stray_temp_files, stray_temp_files
 from a3cp.capture.reservation import Owner, reserve
+from a3cp.config import Settings
 from a3cp.domain.errors import RecordIdConflict
+from a3cp.storage_layout import session_features_dir
 from tests.fixtures.races import FORK
+from tests.limits.test_record_id_once import start_session
+from tests.reliability.test_capture_races import a3cp_verify
 
 OWNER = Owner("elias01", "s1")
 OTHER = Owner("maria02", "s2")
@@ -98,3 +102,20 @@ def test_the_sweep_removes_only_temp_files_no_writer_holds(tmp_path: Path) -> No
     finally:
         os.close(fd)
     assert stray_temp_files(tmp_path) == [live]  # its writer is gone now
+
+
+def test_verify_repair_removes_orphans_and_strays_printing_each(tmp_path: Path) -> None:
+    settings = Settings(tmp_path / "data", tmp_path / "logs", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    features = session_features_dir(settings, "elias01", start_session(settings), create=True)
+    orphan = features / "3b241101-e2bb-4255-8caf-4136c566a962.npz"
+    orphan.write_bytes(b"never recorded")
+    child = FORK.Process(target=_die_writing, args=(features,))
+    child.start()
+    child.join(10)
+    [stray] = stray_temp_files(features)
+
+    found = a3cp_verify(settings)
+    assert found.returncode == 1 and "orphaned 1, stray 1" in found.stdout, found.stdout
+    repaired = a3cp_verify(settings, "--repair")
+    assert f"removed {orphan}" in repaired.stdout and f"removed {stray}" in repaired.stdout, repaired.stdout
+    assert repaired.returncode == 0 and list(features.iterdir()) == []

@@ -80,14 +80,14 @@ def round_meta(session_id: str) -> dict[str, Any]:
     )
 
 
-def a3cp_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
+def a3cp_verify(settings: Settings, *options: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATA_ROOT": str(settings.data_root),
         "LOG_ROOT": str(settings.log_root),
         "A3CP_DB_URL": settings.db_url,
     }
-    command = [str(Path(sys.executable).with_name("a3cp")), "verify"]
+    command = [str(Path(sys.executable).with_name("a3cp")), "verify", *options]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
