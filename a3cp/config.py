@@ -44,7 +44,9 @@ class HttpLimits:
     max_head_bytes: int = MAX_REQUEST_HEAD_BYTES  # request line + headers; past it: 431, closed
     head_timeout_s: float = 10.0  # from connection (or the previous response) to a complete head: 408
     body_idle_timeout_s: float = 10.0  # the longest pause inside a request body: 408, closed
-    min_upload_bytes_per_s: float = 16 * 1024  # average body rate once `rate_grace_s` have passed: 408
+    # Average body rate once `rate_grace_s` have passed, else 408. Low on purpose: the ingest role streams a
+    # WebSocket capture to the extractor as it arrives, which at 1 fps of small JPEGs is a few KiB/s.
+    min_upload_bytes_per_s: float = 1024
     rate_grace_s: float = 10.0
     max_connections_per_client: int = 32  # open HTTP connections from one address; past it: 503, closed
     max_connections: int = 1024  # all connections and WebSockets (uvicorn limit_concurrency): 503
