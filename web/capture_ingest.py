@@ -9,6 +9,7 @@ which part may come where.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from web.body import parse_json
 from web.errors import RequestRejected
 from web.multipart_stream import stream_parts
 
+logger = logging.getLogger("a3cp.web.capture_ingest")
 FRAME_PART = "frame"
 EPOCH_MS_DIGITS = 16  # epoch milliseconds until the year 318857; a longer "number" is not a time
 
@@ -123,7 +125,9 @@ async def ingest_capture(request: Request, grammar: PartGrammar, pipeline: Captu
         ):
             await upload.take(name, data)
         return await upload.finish()
-    except Exception:
+    except Exception as exc:
+        code = getattr(exc, "code", type(exc).__name__)
+        logger.info("capture upload %s ended without a record: %s: %s", request.url.path, code, exc)
         if grammar.drain_on_error:
             await body.drain()
         raise
