@@ -21,7 +21,6 @@ capture to MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S after its open, whatever i
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import time
 from collections.abc import Mapping
@@ -52,12 +51,12 @@ from a3cp.schemas import (
 )
 from web.body import load_json
 from web.error_table import CLOSE_NORMAL, ws_abort
+from web.errors import STORAGE_FULL
 from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
 PATH = "/camera_feed_worker/capture"
 clock = time.monotonic  # the server clock of the capture deadline and session rechecks
-_STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class SessionChecks(Protocol):
@@ -183,7 +182,7 @@ class CaptureConnection:
             await self._abort(exc.code, exc.message)
         except OSError as exc:
             logger.error("capture %s: storage error: %s", self._record_id(), exc)
-            if exc.errno in _STORAGE_FULL:
+            if exc.errno in STORAGE_FULL:
                 await self._abort("insufficient_storage", "no space left to record the capture; retry later")
             else:
                 await self._abort("storage_error", "the server could not store the capture")
