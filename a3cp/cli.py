@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from a3cp.accounts.cli import add_commands, add_serve_options, prepare_serve
 from a3cp.config import ROLES, Settings
 from a3cp.recognition.cli import add_evaluate_parser
+
+
+def serve_log_config() -> dict[str, Any]:
+    """uvicorn's logging setup plus the `a3cp` loggers at INFO on its console handler (every capture's
+    end, every refusal is one line)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["a3cp"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -15,9 +28,21 @@ def _serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from web.server_limits import uvicorn_options
+
     os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
     tls = prepare_serve(args)
-    uvicorn.run("web.app:create_app", factory=True, host=args.host, port=args.port, log_level="info", **tls)
+    limits = uvicorn_options(Settings.from_env().http_limits)  # docs/limits.md
+    uvicorn.run(
+        "web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=serve_log_config(),
+        **limits,
+        **tls,
+    )
     return 0
 
 
@@ -40,11 +65,17 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from a3cp.services.verify import verify
+    from a3cp.services.verify import repair, verify
 
-    report = verify(Settings.from_env(), args.user, args.session)
+    settings = Settings.from_env()
+    report = verify(settings, args.user, args.session)
     for line in report.failure_lines():
         print(line)
+    print(report.summary())
+    if args.repair and (report.orphans or report.strays):
+        for path in repair(report):
+            print(f"removed {path}")
+        report = verify(settings, args.user, args.session)
     failures = len(report.failure_lines())
     print(f"verified {len(report.checks)} feature events: {'OK' if report.ok else f'{failures} failures'}")
     return 0 if report.ok else 1
@@ -103,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify = commands.add_parser("verify", help="check every feature event against its .npz file")
     verify.add_argument("--user", help="only this user's sessions")
     verify.add_argument("--session", help="only this session")
+    verify.add_argument(
+        "--repair", action="store_true", help="remove orphan feature files and stray temp files, listing each"
+    )
     verify.set_defaults(handler=_verify)
     replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")
     replay.add_argument("record_id")

@@ -1,7 +1,8 @@
 """Where everything lives on disk: the only module that turns ids into paths and creates directories.
 
 Session logs: `<LOG_ROOT>/users/<user_id>/sessions/<session_id>` + the log suffix; feature files:
-`<DATA_ROOT>/users/<user_id>/sessions/<session_id>/features/`; the access log `<LOG_ROOT>/access/`, the
+`<DATA_ROOT>/users/<user_id>/sessions/<session_id>/features/`; record_id reservations
+`<DATA_ROOT>/records/<record_id>`; the access log `<LOG_ROOT>/access/`, the
 daily audit streams `<LOG_ROOT>/audit/`, the credentials store and the TLS files under DATA_ROOT.
 Every id is checked against the strict ID_PATTERN before it becomes a path segment. `StorageLayout` is
 also the log layout the file recorder (eventstore.files.FileLogStore) is given, so the recorder itself
@@ -79,6 +80,30 @@ class StorageLayout:
         if create:
             path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def records_dir(self, *, create: bool = False) -> Path:
+        """`<DATA_ROOT>/records/`: a marker per recorded record_id (a3cp.capture.reservation)."""
+        path = self.data_root / "records"
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def record_marker(self, record_id: str, *, create_dir: bool = False) -> Path:
+        """`<DATA_ROOT>/records/<record_id>`: the record_id's reservation marker."""
+        return self.records_dir(create=create_dir) / require_safe_id(record_id, "record_id")
+
+    def features_dirs(self) -> Iterator[Path]:
+        """Every session's feature directory that exists under DATA_ROOT (for the crash-leftover sweep)."""
+        users = self.data_root / "users"
+        if not users.is_dir():
+            return
+        for user in sorted(users.iterdir()):
+            sessions = user / "sessions"
+            if _ID_RE.fullmatch(user.name) is None or not sessions.is_dir():
+                continue
+            for session in sorted(sessions.iterdir()):
+                if _ID_RE.fullmatch(session.name) and (session / "features").is_dir():
+                    yield session / "features"
 
     def features_dir_of_log(self, log_name: str) -> Path:
         """The feature directory of the session whose log is `log_name` (as `log_names` lists it)."""

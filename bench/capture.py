@@ -6,22 +6,28 @@ real-person fixture at 15 fps:
 - WebSocket (`/camera_feed_worker/capture`, frames paced in real time, as a webcam sends them):
   seconds from `capture.close` to `capture.result`;
 - for 10 s and 120 s captures; during each, the server's peak RSS minus its idle RSS (models loaded
-  by a warm-up capture first).
+  by a warm-up capture first);
+- with `--concurrent SECONDS`: as many WebSocket captures of SECONDS at once as the server's capacity
+  (A3CP_MAX_CAPTURES, default the cores it may use), each paced in real time: every result's seconds
+  after its `capture.close`, and the peak RSS growth (docs/limits.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from a3cp.schemas import format_timestamp, utc_now
@@ -126,10 +132,49 @@ def measure(server: Server, capture: Any, session_id: str, jpegs: list[bytes]) -
     return latency, server.peak_mib() - idle
 
 
+def _outcome(server: Server, session_id: str, jpegs: list[bytes]) -> str:
+    """One capture's result latency, or how it was ended (a capture the server aborts is a figure too)."""
+    began = time.monotonic()
+    try:
+        return f"{ws_capture(server, session_id, jpegs):.2f} s after close"
+    except ConnectionClosed as closed:
+        reason = closed.rcvd.reason if closed.rcvd is not None else "no close frame"
+        return f"aborted {reason} after {time.monotonic() - began:.1f} s"
+
+
+def concurrent_ws(server: Server, session_id: str, jpegs: list[bytes], count: int) -> list[str]:
+    """`count` real-time WebSocket captures at once; each one's outcome."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: _outcome(server, session_id, jpegs), range(count)))
+
+
+def capacity_run(seconds: int, count: int | None) -> None:
+    capacity = count or len(os.sched_getaffinity(0))  # the server's default capacity
+    frames = jpeg_frames(seconds * FPS)
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
+        session_id = start_session(server)
+        http_capture(server, session_id, frames[: 2 * FPS])  # warm-up
+        idle = server.rss_mib()
+        server.reset_peak()
+        outcomes = concurrent_ws(server, session_id, frames, capacity)
+        growth = server.peak_mib() - idle
+    print(
+        f"{capacity} concurrent WebSocket {seconds} s captures at {FPS} fps ({WIDTH}x{HEIGHT}): "
+        + "; ".join(outcomes)
+        + f"; peak RSS +{growth:.0f} MiB over idle {idle:.0f} MiB; load average {os.getloadavg()[0]:.1f}"
+    )
+    print("goal: every result <= 1 s after capture.close")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    parser.add_argument("--concurrent", type=int, metavar="SECONDS", help="capacity-many captures at once")
+    parser.add_argument("--count", type=int, help="with --concurrent: this many instead of the capacity")
     args = parser.parse_args(argv)
+    if args.concurrent:
+        capacity_run(args.concurrent, args.count)
+        return
     lengths = (2, 3) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:

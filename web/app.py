@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,9 +13,11 @@ from starlette.routing import Route
 
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
+from a3cp.services.verify import remove_crash_leftovers
 from web.auth import HstsMiddleware, declare_security
 from web.errors import EXCEPTION_HANDLERS
 from web.openapi import build_openapi
+from web.request_limits import RequestLimits
 from web.routes import (
     admin,
     auth,
@@ -28,6 +31,7 @@ from web.routes import (
 )
 from web.sweeper import sweeper_lifespan
 
+logger = logging.getLogger("a3cp.web")
 ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
 ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
 
@@ -42,6 +46,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the app for `settings` (default: from the environment)."""
     settings = settings or Settings.from_env()
     services = Services.build(settings)
+    if settings.role != "ingest":  # the roles that write feature files clean up after a crash
+        for path in remove_crash_leftovers(settings):
+            logger.warning("removed a stray temp file of an interrupted write: %s", path)
     # docs/deployment.md: the extractor role serves only its internal capture endpoint.
     modules = [extractor] if settings.role == "extractor" else ROUTE_MODULES + ACCOUNT_ROUTE_MODULES
     # Issue 16, wave 1: the account routes are served but not yet documented (the existing OpenAPI tests
@@ -62,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
-        middleware=[Middleware(HstsMiddleware)],
+        middleware=[Middleware(HstsMiddleware), Middleware(RequestLimits, limits=settings.http_limits)],
     )
     app.state.services = services
     return app

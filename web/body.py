@@ -1,8 +1,14 @@
-"""Read a JSON request body under a byte cap; turn JSON bytes (a body or a multipart part) into a model."""
+"""Read a JSON request body under a byte cap; turn JSON bytes (a body or a multipart part) into a model.
+
+Every JSON the server reads (bodies, multipart parts, WebSocket messages) goes through `load_json`: an
+integer literal too long for Python to convert becomes an infinite number instead of a parse error, so
+the model's validation refuses it naming the field it was given for (never a 500, never just "bad JSON").
+"""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -39,14 +45,28 @@ async def read_capped(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+MAX_INT_DIGITS = 4000  # below Python's int-from-text limit (4300); no field holds anything near as long
+
+
+def _int_or_infinite(text: str) -> int | float:
+    if len(text) > MAX_INT_DIGITS:
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text)
+
+
+def load_json(raw: bytes | str) -> Any:
+    """JSON text as Python data; ValueError or RecursionError when it is not JSON."""
+    return json.loads(raw, parse_int=_int_or_infinite)
+
+
 def json_object(raw: bytes, field: str = "body") -> dict[str, Any]:
     """`raw` as a JSON object; 400 naming `field` when it is not valid JSON or not an object."""
     what = "request body" if field == "body" else field
     try:
-        data = json.loads(raw)
+        data = load_json(raw)
     except (ValueError, RecursionError) as exc:
-        # ValueError covers bad UTF-8, bad JSON and integers over Python's digit limit;
-        # RecursionError covers hostile nesting ("[[[[..."). Both are the client's fault.
+        # ValueError covers bad UTF-8 and bad JSON; RecursionError covers hostile nesting ("[[[[...").
+        # Both are the client's fault.
         raise RequestRejected(
             400, "invalid_json", f"{what} is not valid JSON", [FieldError(field=field, message=str(exc))]
         ) from None

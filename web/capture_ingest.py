@@ -9,6 +9,7 @@ which part may come where.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,9 @@ from web.body import parse_json
 from web.errors import RequestRejected
 from web.multipart_stream import stream_parts
 
+logger = logging.getLogger("a3cp.web.capture_ingest")
 FRAME_PART = "frame"
+EPOCH_MS_DIGITS = 16  # epoch milliseconds until the year 318857; a longer "number" is not a time
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ def _rejected(field: str, message: str) -> RequestRejected:
 
 def _epoch_ms_part(name: str, raw: bytes) -> int:
     text = raw.decode("ascii", errors="replace")
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or len(text) > EPOCH_MS_DIGITS:
         raise _rejected(name, f"{name} must be epoch milliseconds")
     return int(text)
 
@@ -122,7 +125,9 @@ async def ingest_capture(request: Request, grammar: PartGrammar, pipeline: Captu
         ):
             await upload.take(name, data)
         return await upload.finish()
-    except Exception:
+    except Exception as exc:
+        code = getattr(exc, "code", type(exc).__name__)
+        logger.info("capture upload %s ended without a record: %s: %s", request.url.path, code, exc)
         if grammar.drain_on_error:
             await body.drain()
         raise

@@ -17,6 +17,7 @@ CLOSE_NORMAL = 1000  # the capture was refused or stopped by a rule: the protoco
 CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_TRY_AGAIN_LATER = 1013  # RFC 6455 registry: the server is overloaded, the client may retry
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,25 @@ ERRORS: dict[str, ErrorKind] = {
         503, CLOSE_NORMAL, "the landmark extractor is unavailable; retry later"
     ),
     "extractor_error": ErrorKind(502, CLOSE_NORMAL, "the landmark extractor refused the capture"),
+    # capacity and server-side limits (a3cp.capture.admission, docs/limits.md)
+    "capacity_exhausted": ErrorKind(
+        503, CLOSE_TRY_AGAIN_LATER, "another capture is being processed, try again in a moment"
+    ),
+    "extraction_behind": ErrorKind(
+        503, CLOSE_TRY_AGAIN_LATER, "the server could not keep up with the frames; try again in a moment"
+    ),
+    "capture_time_exceeded": ErrorKind(
+        None, CLOSE_NORMAL, f"the capture stayed open longer than {MAX_CAPTURE_SECONDS:g} seconds"
+    ),
     # request framing (web/)
     "validation_error": ErrorKind(400, None, "a field is missing or invalid"),
     "invalid_json": ErrorKind(400, None, "the request body is not valid JSON"),
     "invalid_multipart": ErrorKind(400, None, "the upload is not a well-formed multipart body"),
     "unsupported_media_type": ErrorKind(415, None, "the upload must be multipart/form-data"),
     "payload_too_large": ErrorKind(413, None, "the upload is too large"),
+    "request_timeout": ErrorKind(408, None, "the upload was too slow or stalled; try again"),
+    "request_head_too_large": ErrorKind(431, None, "the request's headers are too large"),
+    "too_many_connections": ErrorKind(503, None, "too many open connections from this device"),
     "caller_required": ErrorKind(401, None, "the request must name its caller"),
     "http_error": ErrorKind(404, None, "the server could not serve this address"),
     "insufficient_storage": ErrorKind(507, CLOSE_INTERNAL_ERROR, "the server's disk is full; retry later"),

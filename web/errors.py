@@ -83,7 +83,8 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
 async def _on_fault(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Fault)
     logger.warning("%s on %s %s: %s", exc.code, request.method, request.url.path, exc.message)
-    return error_response(http_status(exc.code), exc.code, exc.message)
+    retry = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s is not None else None
+    return error_response(http_status(exc.code), exc.code, exc.message, headers=retry)
 
 
 async def _on_unsafe_id(request: Request, exc: Exception) -> JSONResponse:
@@ -96,14 +97,14 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, "http_error", str(exc.detail))
 
 
-_STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
+STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)  # answered `insufficient_storage` on both transports
 
 
 async def _on_os_error(request: Request, exc: Exception) -> JSONResponse:
     """Storage failures: 507 when the disk is full (the log is left as it was), else 500."""
     assert isinstance(exc, OSError)
     logger.error("storage error on %s %s: %s", request.method, request.url.path, exc)
-    if exc.errno in _STORAGE_FULL:
+    if exc.errno in STORAGE_FULL:
         return error_response(507, "insufficient_storage", "no space left to record the request; retry later")
     return error_response(500, "storage_error", "the server could not record the request")
 

@@ -1,26 +1,23 @@
 """The feature artifact: `<record_id>.npz` with `features` (T, D) float32 and `timestamps_ms` (T,) int64.
 
-Written atomically and never overwritten: bytes go to a temp file in the same directory, are
-fsynced, then hard-linked to the final name (which fails if the name exists) and the directory is
-fsynced. `np.savez` is deterministic, so the same arrays give byte-identical files and hashes.
+Written atomically: bytes go to a locked temp file in the same directory, are fsynced, then
+hard-linked to the final name and the directory is fsynced. A recorded file is never overwritten:
+only the holder of the record_id's reservation writes it, and only after checking no event names it.
+`np.savez` is deterministic, so the same arrays give byte-identical files and hashes.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from a3cp.domain.errors import RecordIdConflict
+from a3cp.capture.locked_temp import locked_temp
 
 ARTIFACT_SUFFIX = ".npz"
 
@@ -53,62 +50,42 @@ def file_digest(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-@contextmanager
-def _opened_directory(directory: Path) -> Iterator[int]:
-    """A read-only descriptor of `directory` (to fsync its entries or flock it), closed on exit."""
+def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        yield fd
+        os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _fsync_dir(directory: Path) -> None:
-    with _opened_directory(directory) as fd:
-        os.fsync(fd)
-
-
 def write_artifact(directory: Path, record_id: str, payload: bytes) -> Artifact:
-    """Store `payload` as `<record_id>.npz` in `directory` without ever replacing an existing file.
+    """Store `payload` as `<record_id>.npz` in `directory`.
 
-    An existing file with the same bytes is accepted (a retry after a crash between this write and the
-    event append); one with other bytes is a record_id conflict.
+    The caller holds the record_id's reservation (a3cp.capture.reservation) and has checked that no
+    event of this session names it, so a file already there is either a retry's identical file (kept:
+    a crash between this write and the event append) or an orphan with other bytes, which was never
+    recorded data and is replaced. The temp file is held locked (a3cp.capture.locked_temp) until it
+    has its final name, so the crash-leftover sweep never takes it from a live writer.
     """
     final = directory / f"{record_id}{ARTIFACT_SUFFIX}"
     digest = sha256_digest(payload)
-    handle = tempfile.NamedTemporaryFile(dir=directory, prefix=f".{record_id}.", suffix=".tmp", delete=False)
-    temp = Path(handle.name)
+    fd, temp = locked_temp(directory, record_id)
     try:
-        with handle:
+        with open(fd, "wb", closefd=True) as handle:  # closing releases the lock, after the rename
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.link(temp, final)
-            created = True
-        except FileExistsError:
-            if file_digest(final) != digest:
-                raise RecordIdConflict(
-                    "a different feature file already exists for this record_id", "record_id"
-                ) from None
-            created = False
+            try:
+                os.link(temp, final)
+                created = True
+            except FileExistsError:
+                created = file_digest(final) != digest
+                if created:
+                    os.replace(temp, final)
     finally:
         temp.unlink(missing_ok=True)
     _fsync_dir(directory)
     return Artifact(path=final, digest=digest, created=created)
-
-
-@contextmanager
-def recording_lock(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on a features directory while one capture goes from file to event.
-
-    Racing captures with the same record_id (other threads or processes) take turns: without it, a racer
-    that created the file but lost the event append would delete the file the winner's event points to.
-    The lock is an flock on the directory itself (no lock file); the kernel drops it if the holder dies.
-    """
-    with _opened_directory(directory) as fd:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield  # closing the descriptor releases the lock
 
 
 def remove_artifact(artifact: Artifact) -> None:

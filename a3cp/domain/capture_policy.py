@@ -14,9 +14,11 @@ closed. Each rule is written here once and answers with one stable code:
 | seq 1, 2, 3, ... (when the transport numbers frames) | `seq_out_of_order` |
 | start <= frame times (non-decreasing) <= end | `timestamp_out_of_order` |
 | a timestamp_end, at least one frame | `timestamp_end_missing` / `no_frames` |
+| server seconds since open <= cap + CAPTURE_WALL_GRACE_S (`ServerDeadline`) | `capture_time_exceeded` |
 
 Both transports (HTTP multipart, WebSocket) and the extractor role feed this class; they keep only their
-framing. Pure: epoch milliseconds in, `CaptureRejected` out, no I/O.
+framing. Pure: epoch milliseconds (and, for the server deadline, the server clock's seconds) in,
+`CaptureRejected` out, no I/O.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import math
 from dataclasses import dataclass, field
 
 from a3cp.config import (
+    CAPTURE_WALL_GRACE_S,
     MAX_CAPTURE_BYTES,
     MAX_CAPTURE_SECONDS,
     MAX_FPS,
@@ -185,3 +188,23 @@ class CapturePolicy:
         if self.frames == 0:
             raise CaptureRejected("no_frames", "a capture needs at least one frame", "frame")
         return end
+
+
+@dataclass(frozen=True)
+class ServerDeadline:
+    """The capture's end by the server's clock (seconds of any monotonic clock): frame times come from
+    the client, so a client whose clock does not advance is still cut off here."""
+
+    opened_s: float
+    limit_s: float = MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S
+
+    def remaining(self, now_s: float) -> float:
+        """Seconds left; raises `capture_time_exceeded` once none are."""
+        left = self.opened_s + self.limit_s - now_s
+        if left <= 0:
+            raise CaptureRejected(
+                "capture_time_exceeded",
+                f"the capture was open for more than {self.limit_s:g} s of server time",
+                "timestamp_end",
+            )
+        return left

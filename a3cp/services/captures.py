@@ -1,12 +1,14 @@
 """The capture service: open a bounded capture, stream its frames through Holistic, record it once.
 
 `CaptureService.open` checks everything that is cheap (the capture policy's declared rules, session active
-for that user, record_id unused) before any frame is decoded. A `CaptureHandle` then admits each frame
-through the capture policy (a3cp.domain.capture_policy), decodes and tracks it and, on `finish`, writes
+for that user, record_id unused), then takes an extraction slot (a3cp.capture.admission: over capacity
+the capture is refused before any graph or buffer exists). A `CaptureHandle` then admits each frame
+through the capture policy (a3cp.domain.capture_policy), decodes and tracks it (the Holistic graph is
+built at the first frame, so an idle open costs no graph) and, on `finish`, reserves the record_id
+(a3cp.capture.reservation: one record_id is recorded once across sessions, users and processes), writes
 the feature file and appends the single `capture.features` event under optimistic concurrency (so a
-capture never lands after the session's end, and a record_id is recorded once), holding the features
-directory's lock so that racers with the same record_id take turns and a loser never removes the winner's
-file. Any failure leaves no file and no event. `AsyncCapture` runs a handle in its own worker thread
+capture never lands after the session's end). Any failure leaves no file and no event, and the slot is
+given back however the capture ends. `AsyncCapture` runs a handle in its own worker thread
 behind a small bounded queue, for the HTTP and WebSocket transports alike; `CaptureService` implements
 a3cp.capture.pipeline.CapturePipeline."""
 
@@ -23,10 +25,12 @@ import numpy as np
 import numpy.typing as npt
 
 import a3cp
-from a3cp.capture.artifact import Artifact, encode_npz, recording_lock, remove_artifact, write_artifact
+from a3cp.capture.admission import Admission, Slot
+from a3cp.capture.artifact import Artifact, encode_npz, remove_artifact, write_artifact
 from a3cp.capture.frames import decode_frame
 from a3cp.capture.pipeline import epoch_ms, timestamp_text
-from a3cp.config import Settings
+from a3cp.capture.reservation import Owner, reserve
+from a3cp.config import CAPACITY_RETRY_AFTER_S, Settings
 from a3cp.domain.capture import encoding_tag, epoch_ms_of, feature_event, policy_for
 from a3cp.domain.capture_policy import CapturePolicy
 from a3cp.domain.errors import RecordIdConflict
@@ -36,7 +40,7 @@ from a3cp.landmarks.holistic import MEDIAPIPE_VERSION, HolisticTracker
 from a3cp.landmarks.layout import FEATURE_DIM, detection_fractions
 from a3cp.schemas import CaptureCreated, CaptureSpec, RawFeaturesRef, utc_now
 from a3cp.services.session_log import SessionLog
-from a3cp.storage_layout import session_features_dir
+from a3cp.storage_layout import StorageLayout
 
 RecordLookup = Callable[[str], object | None]
 FRAME_QUEUE = 8  # frames waiting for the extractor thread before the transport must wait
@@ -55,22 +59,30 @@ class CaptureHandle:
     """One capture in progress. Not thread-safe: one thread feeds it (see AsyncCapture)."""
 
     def __init__(
-        self, spec: CaptureSpec, policy: CapturePolicy, settings: Settings, session_log: SessionLog
+        self,
+        spec: CaptureSpec,
+        policy: CapturePolicy,
+        settings: Settings,
+        session_log: SessionLog,
+        slot: Slot,
     ) -> None:
         self.spec = spec
         self._settings = settings
         self._session_log = session_log
         self._policy = policy
+        self._slot: Slot | None = slot
         self._rows: list[npt.NDArray[np.float32]] = []
-        self._tracker: HolisticTracker | None = HolisticTracker()
+        self._tracker: HolisticTracker | None = None
 
     def add_frame(self, image: bytes, timestamp_ms: int | None = None) -> None:
         """Decode one JPEG/PNG frame in memory and track it; CaptureRejected names the frame."""
-        if self._tracker is None:
+        if self._slot is None:
             raise RuntimeError("capture is closed")
         index = self._policy.frames
         self._policy.admit(timestamp_ms=timestamp_ms, byte_length=len(image))
         rgb = decode_frame(image, index, self.spec.width, self.spec.height)
+        if self._tracker is None:
+            self._tracker = HolisticTracker()
         self._rows.append(self._tracker.features(rgb))
 
     def finish(self, timestamp_end: str | None = None) -> CaptureCreated:
@@ -86,20 +98,29 @@ class CaptureHandle:
             self.abort()
 
     def abort(self) -> None:
-        """Release the tracker; nothing is written."""
+        """Release the tracker and the slot; nothing is written."""
         if self._tracker is not None:
             self._tracker.close()
             self._tracker = None
-            self._rows.clear()
+        self._rows.clear()
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None
 
     def _record(
         self, features: npt.NDArray[np.float32], timestamps: npt.NDArray[np.int64], timestamp_end: str
     ) -> CaptureCreated:
         spec = self.spec
-        directory = session_features_dir(self._settings, spec.user_id, spec.session_id, create=True)
+        layout = StorageLayout(self._settings)
+        directory = layout.features_dir(spec.user_id, spec.session_id, create=True)
         payload = encode_npz(features, timestamps)
         quality = detection_fractions(features)
-        with recording_lock(directory):  # a racer with the same record_id waits, then gets its 409
+        marker = layout.record_marker(spec.record_id, create_dir=True)
+        with reserve(marker, Owner(spec.user_id, spec.session_id), self._recorded_in):
+            # Held: a racer with this record_id anywhere waits here, then gets its 409 having written
+            # nothing. An event of this session naming it (a log older than markers) is a conflict too,
+            # and with none, a file already at the name is an orphan that may be replaced.
+            _check_unused(self._session_log.load(spec.user_id, spec.session_id), spec.record_id)
             artifact = write_artifact(directory, spec.record_id, payload)
             reference = self._reference(artifact, features.shape[0])
 
@@ -124,6 +145,11 @@ class CaptureHandle:
             quality=quality,
         )
 
+    def _recorded_in(self, owner: Owner) -> bool:
+        """Whether `owner`'s log holds this capture's record_id (a reservation's owner finished)."""
+        state = self._session_log.load(owner.user_id, owner.session_id)
+        return self.spec.record_id in state.events_by_record_id
+
     def _reference(self, artifact: Artifact, frames: int) -> dict[str, Any]:
         return {
             "uri": artifact.path.relative_to(self._settings.data_root).as_posix(),
@@ -143,15 +169,17 @@ class CaptureService:
         self.settings = settings
         self.session_log = session_log
         self.find_record = find_record
+        self.admission = Admission(settings.capture_capacity, CAPACITY_RETRY_AFTER_S)
 
     def open(self, spec: CaptureSpec) -> CaptureHandle:
+        """The checks, then a slot (CapacityExhausted when none is free); no graph, no buffer yet."""
         policy = policy_for(spec)
         state = self.session_log.load_existing(spec.user_id, spec.session_id)
         require_active(state)
         _check_unused(state, spec.record_id)
         if self.find_record(spec.record_id) is not None:
             raise _record_id_taken()
-        return CaptureHandle(spec, policy, self.settings, self.session_log)
+        return CaptureHandle(spec, policy, self.settings, self.session_log, self.admission.admit())
 
     async def open_async(self, spec: CaptureSpec) -> AsyncCapture:
         """Open a capture whose frames are tracked in a worker thread (see AsyncCapture)."""

@@ -2,9 +2,12 @@
 
 For each `capture.features` event: the file exists at `uri` (inside DATA_ROOT), its sha256 equals
 `hash`, it holds `features` as a (T, D) float32 array with [T, D] == `shape` and D == `dims`, and
-`timestamps_ms` has T entries; each record_id has exactly one feature event. Feature files that no
-event points to (a crash between the file and the event) are reported as orphans. The CLI
-(`a3cp verify`, `a3cp replay`), the demo UI and the tests all use these functions.
+`timestamps_ms` has T entries; each record_id has exactly one feature event. The report keeps apart
+what is recorded and intact, what is recorded but damaged, orphans (feature files no event points to:
+a crash between the file and the event) and strays (temp files no live writer holds: a crash while
+writing). Neither orphans nor strays were ever recorded data: `repair` removes them, and a serving
+process removes strays when it starts (`remove_crash_leftovers`). The CLI (`a3cp verify [--repair]`,
+`a3cp replay`), the demo UI and the tests all use these functions.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from a3cp.capture.artifact import ARTIFACT_SUFFIX, file_digest
+from a3cp.capture.locked_temp import remove_stray_temp_files, stray_temp_files
 from a3cp.config import Settings
 from a3cp.domain.events import CaptureFeatures, FeaturesRef, parse_event
 from a3cp.storage_layout import StorageLayout
@@ -44,16 +48,29 @@ class VerifyReport:
     checks: list[RecordCheck] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     orphans: list[Path] = field(default_factory=list)
+    strays: list[Path] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return all(check.ok for check in self.checks) and not self.duplicates and not self.orphans
+        return not self.failure_lines()
+
+    @property
+    def intact(self) -> int:
+        return sum(check.ok for check in self.checks)
 
     def failure_lines(self) -> list[str]:
         lines = [f"FAIL {check.record_id}: {problem}" for check in self.checks for problem in check.problems]
         lines += [f"FAIL {record_id}: more than one feature event" for record_id in self.duplicates]
         lines += [f"FAIL orphan feature file with no event: {path}" for path in self.orphans]
+        lines += [f"FAIL stray temp file of an interrupted write: {path}" for path in self.strays]
         return lines
+
+    def summary(self) -> str:
+        damaged = len(self.checks) - self.intact
+        return (
+            f"recorded and intact {self.intact}, damaged {damaged}, duplicated {len(self.duplicates)}, "
+            f"orphaned {len(self.orphans)}, stray {len(self.strays)}"
+        )
 
 
 def _resolve(settings: Settings, uri: str | None) -> Path | None:
@@ -147,7 +164,29 @@ def verify(settings: Settings, user_id: str | None = None, session_id: str | Non
             report.orphans += sorted(
                 p for p in features_dir.glob(f"*{ARTIFACT_SUFFIX}") if p.resolve() not in referenced
             )
+            report.strays += stray_temp_files(features_dir)
+    if user_id is None and session_id is None:
+        report.strays += stray_temp_files(layout.records_dir())
     return report
+
+
+def repair(report: VerifyReport) -> list[Path]:
+    """Remove the report's orphans and strays (never recorded data); the paths removed."""
+    removed = [path for path in report.orphans if path.exists()]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    for stray in {path.parent for path in report.strays}:
+        removed += remove_stray_temp_files(stray)  # re-checked: a writer may have started meanwhile
+    return removed
+
+
+def remove_crash_leftovers(settings: Settings) -> list[Path]:
+    """Remove every temp file no live writer holds, under DATA_ROOT (run when a process starts)."""
+    layout = StorageLayout(settings)
+    removed = remove_stray_temp_files(layout.records_dir())
+    for features_dir in layout.features_dirs():
+        removed += remove_stray_temp_files(features_dir)
+    return removed
 
 
 def load_feature_event(settings: Settings, log_path: str, offset: int) -> CaptureFeatures | None:

@@ -154,7 +154,8 @@ def test_retry_after_a_crash_between_file_and_event_completes(
 ):
     """A crash after the rename but before the append leaves a file and no event. Simulated by placing
     the identical bytes (the file depends only on frames and timestamps) under a fresh record_id: the
-    retry with the same frames keeps the file and appends the one event; other frames are a 409."""
+    retry with the same frames keeps the file and appends the one event. An orphan was never recorded
+    data, so a retry with other frames replaces it (issue 21) and is recorded once."""
     [first] = feature_files(settings)
     session_id = start_session(client)
     meta = capture_meta(session_id)
@@ -172,7 +173,8 @@ def test_retry_after_a_crash_between_file_and_event_completes(
     other = capture_meta(session_id)
     conflicting = features_dir / f"{other['record_id']}.npz"
     conflicting.write_bytes(first.read_bytes())
-    refused = post_capture(other, frames[::-1])
-    assert refused.status_code == 409
-    assert conflicting.read_bytes() == first.read_bytes()
-    assert all(e["record_id"] != other["record_id"] for e in feature_events(settings))
+    replaced = post_capture(other, frames[::-1])
+    assert replaced.status_code == 201, replaced.text
+    assert conflicting.read_bytes() != first.read_bytes()
+    assert [e["record_id"] for e in feature_events(settings)].count(other["record_id"]) == 1
+    assert verify(settings).ok

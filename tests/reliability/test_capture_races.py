@@ -22,6 +22,7 @@ import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from bench.person import person_frames
 from tests.fixtures.races import race_in_processes
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
+from web.app import create_app
 from web.error_table import http_status
 
 RACERS = 4
@@ -74,14 +76,14 @@ def round_meta(session_id: str) -> dict[str, Any]:
     )
 
 
-def a3cp_verify(settings: Settings) -> subprocess.CompletedProcess[str]:
+def a3cp_verify(settings: Settings, *options: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "DATA_ROOT": str(settings.data_root),
         "LOG_ROOT": str(settings.log_root),
         "A3CP_DB_URL": settings.db_url,
     }
-    command = [str(Path(sys.executable).with_name("a3cp")), "verify"]
+    command = [str(Path(sys.executable).with_name("a3cp")), "verify", *options]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -128,10 +130,10 @@ def post_at(client: TestClient, barrier: threading.Barrier, meta: dict[str, Any]
     return client.post(CAPTURE_PATH, files=multipart(meta, frames))
 
 
-def test_racing_same_capture_over_http_records_once(
-    client: TestClient, settings: Settings, reliability_report: Any
-) -> None:
-    """The same race through one serving app: RACERS threads POST the same multipart capture at once."""
+def test_racing_same_capture_over_http_records_once(settings: Settings, reliability_report: Any) -> None:
+    """The same race through one serving app: RACERS threads POST the same multipart capture at once
+    (the app admits RACERS captures at once, so that none is refused for capacity)."""
+    client = TestClient(create_app(replace(settings, max_captures=RACERS)))
     session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     answers: list[int] = []

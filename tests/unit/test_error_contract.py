@@ -27,8 +27,9 @@ CODE_ARGUMENT = {
     "RequestRejected": 1,
     "error_response": 1,
     "_abort": 0,
+    "_refuse": 1,  # web/server_limits.py: answers before any request was parsed
 }
-STATUS_ARGUMENT = {"RequestRejected": 0, "error_response": 0}
+STATUS_ARGUMENT = {"RequestRejected": 0, "error_response": 0, "_refuse": 0}
 
 
 def _name(call: ast.Call) -> str:

@@ -5,22 +5,28 @@ upstream's browser client opens, and the legacy `.../ws`), so upstream's client 
 
 The socket speaks the protocol (a3cp.schemas.capture_ws) and keeps only its framing: message order,
 the envelope every message repeats, each frame_meta paired with the bytes that follow it, timeouts.
-Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order) is the capture
-policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a breach aborts before the
-bytes; the capture pipeline extracts landmarks while frames stream in. Each refusal's abort code and
-close code come from the error table (web/error_table.py): malformed JSON closes 1003, a schema or
-protocol error 1008, a capture rule or a session no longer active sends `capture.abort` then closes
-1000. Every refusal, a message that fails validation included, first sends `capture.abort` naming the
-reason and the fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's
-201 body) and closes 1000; a client that closes right after capture.close, as upstream's does, still gets
-its capture recorded. Any other end - abort, timeout, dropped connection - aborts the pipeline, which
-leaves no feature file and no event.
+Every capture rule (duration, fps, resolution, frame and byte caps, seq and time order, the server-clock
+deadline) is the capture policy's (a3cp.domain.capture_policy), fed as each frame_meta arrives so a
+breach aborts before the bytes; the capture pipeline extracts landmarks while frames stream in. Each
+refusal's abort code and close code come from the error table (web/error_table.py): malformed JSON
+closes 1003, a schema or protocol error 1008, a capture rule or a session no longer active sends
+`capture.abort` then closes 1000, a full server (`capacity_exhausted`, `extraction_behind`) 1013. Every
+refusal, a message that fails validation included, first sends `capture.abort` naming the reason and the
+fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's 201 body) and
+closes 1000; a client that closes right after capture.close, as upstream's does, still gets its capture
+recorded. Every other end is logged once and aborts the pipeline, which leaves no feature file and no
+event.
+
+The socket is read all the time, also while extraction is behind: received frames wait in a bounded
+backlog (`FrameFeed`) for the pipeline, so the protocol keeps answering the client's pings; a backlog
+past EXTRACTION_BACKLOG_FRAMES aborts the capture `extraction_behind` rather than stalling the socket
+until the client's keepalive gives up. The server clock (`clock`, replaceable in tests) bounds every
+capture to MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S after its open, whatever its frame times say.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -33,11 +39,11 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
-from a3cp.config import Settings
+from a3cp.config import EXTRACTION_BACKLOG_FRAMES, Settings
 from a3cp.domain.capture import epoch_ms_of
-from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy
+from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy, ServerDeadline
 from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFound
-from a3cp.faults import Fault
+from a3cp.faults import ExtractionBehind, Fault
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
     SYSTEM_PERFORMER,
@@ -50,13 +56,16 @@ from a3cp.schemas import (
     FieldError,
     utc_now,
 )
+from web.body import load_json
 from web.error_table import CLOSE_NORMAL, ws_abort
+from web.errors import STORAGE_FULL
 from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
 PATH = "/camera_feed_worker/capture"
 # Upstream mounts its API under /api and serves the same loop at /ws as well (docs/upstream.md).
 UPSTREAM_PATHS = ("/api/camera_feed_worker/capture", "/api/camera_feed_worker/ws", "/camera_feed_worker/ws")
+clock = time.monotonic  # the server clock of the capture deadline and session rechecks
 
 
 class SessionChecks(Protocol):
@@ -110,6 +119,44 @@ class _PendingFrame:
     byte_length: int
 
 
+class FrameFeed:
+    """Frames on their way from the socket to the pipeline, at most `bound` waiting: `put` never waits,
+    so the connection keeps reading the socket (and the protocol answering pings) while extraction
+    catches up; a full backlog is `ExtractionBehind`. The pipeline's own errors surface on `put`/`drain`."""
+
+    def __init__(self, pipeline: OpenCapture, bound: int) -> None:
+        self._queue: asyncio.Queue[tuple[bytes, int] | None] = asyncio.Queue(maxsize=bound)
+        self._task = asyncio.create_task(self._feed(pipeline))
+
+    def put(self, data: bytes, timestamp_ms: int) -> None:
+        self._raise_failed()
+        try:
+            self._queue.put_nowait((data, timestamp_ms))
+        except asyncio.QueueFull:
+            raise ExtractionBehind(
+                f"more than {self._queue.maxsize} frames were waiting for extraction"
+            ) from None
+
+    async def drain(self) -> None:
+        """Wait until every frame was handed to the pipeline (or raise why it stopped)."""
+        self._raise_failed()
+        end = asyncio.ensure_future(self._queue.put(None))
+        await asyncio.wait({end, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        end.cancel()  # a no-op once queued; else the feed stopped and `self._task` says why
+        await self._task
+
+    def cancel(self) -> None:
+        self._task.cancel()
+
+    def _raise_failed(self) -> None:
+        if self._task.done():
+            self._task.result()
+
+    async def _feed(self, pipeline: OpenCapture) -> None:
+        while (frame := await self._queue.get()) is not None:
+            await pipeline.push(*frame)
+
+
 def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
     """A received WebSocket message as bytes or a validated control message."""
     if message["type"] == "websocket.disconnect":
@@ -117,7 +164,7 @@ def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | Captu
     if message.get("bytes") is not None:
         return bytes(message["bytes"])
     try:
-        data = json.loads(message.get("text") or "")
+        data = load_json(message.get("text") or "")
     except (ValueError, RecursionError):
         raise ProtocolViolation("message is not valid JSON", "malformed_json") from None
     try:
@@ -155,6 +202,8 @@ class CaptureConnection:
         self.pending: _PendingFrame | None = None
         self.seen_record_ids: set[str] = set()
         self.pipeline: OpenCapture | None = None
+        self.feed: FrameFeed | None = None
+        self.deadline: ServerDeadline | None = None
         self.finished = False
         self.last_session_check = 0.0
 
@@ -163,7 +212,7 @@ class CaptureConnection:
         try:
             await self._serve()
         except ClientGone:
-            logger.info("capture client went away; capture discarded")
+            logger.info("capture %s: the client went away; capture discarded", self._record_id())
         except ProtocolViolation as exc:
             await self._abort(exc.code, exc.message, exc.fields, exc.received)
         except DomainError as exc:
@@ -171,17 +220,31 @@ class CaptureConnection:
             await self._abort(exc.code, exc.message, fields)
         except Fault as exc:
             await self._abort(exc.code, exc.message)
+        except OSError as exc:
+            logger.error("capture %s: storage error: %s", self._record_id(), exc)
+            if exc.errno in STORAGE_FULL:
+                await self._abort("insufficient_storage", "no space left to record the capture; retry later")
+            else:
+                await self._abort("storage_error", "the server could not store the capture")
         except Exception:
-            logger.exception("capture failed")
+            logger.exception("capture %s failed", self._record_id())
             await self._abort("internal_error", "the server failed")
         finally:
+            if self.feed is not None:
+                self.feed.cancel()
             if self.pipeline is not None and not self.finished:
                 await self.pipeline.abort()
 
+    def _record_id(self) -> str:
+        return self.open.record_id if self.open is not None else "(not opened)"
+
     async def _receive(self, timeout: float) -> CaptureOpen | CaptureFrameMeta | CaptureClose | bytes:
+        left = self.deadline.remaining(clock()) if self.deadline is not None else timeout
         try:
-            message = await asyncio.wait_for(self.ws.receive(), timeout)
+            message = await asyncio.wait_for(self.ws.receive(), min(timeout, left))
         except TimeoutError:
+            if self.deadline is not None:
+                self.deadline.remaining(clock())  # the server clock's end comes first
             if self.pending is not None:
                 late = "frame bytes did not follow frame_meta in time"
                 raise ProtocolViolation(late, "meta_to_bytes_timeout") from None
@@ -212,6 +275,7 @@ class CaptureConnection:
 
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
+        self.deadline = ServerDeadline(opened_s=clock())
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
             CaptureDeclaration(
@@ -222,7 +286,9 @@ class CaptureConnection:
             )
         )
         self.pipeline = await open_pipeline(self.services.captures, message)
-        self.last_session_check = time.monotonic()
+        self.feed = FrameFeed(self.pipeline, EXTRACTION_BACKLOG_FRAMES)
+        self.last_session_check = clock()
+        logger.info("capture %s opened", message.record_id)
 
     def _check_envelope(self, message: CaptureFrameMeta | CaptureClose) -> None:
         """Same owner, session and capture as the open; a record_id never reused in the capture."""
@@ -249,7 +315,7 @@ class CaptureConnection:
         await self._recheck_session()
 
     async def _frame_bytes(self, data: bytes) -> None:
-        assert self.pipeline is not None
+        assert self.feed is not None
         frame = self.pending
         if frame is None:
             raise ProtocolViolation("binary message without a preceding capture.frame_meta")
@@ -259,16 +325,18 @@ class CaptureConnection:
                 "byte_length_mismatch",
             )
         self.pending = None
-        await self.pipeline.push(data, frame.timestamp_ms)
+        self.feed.put(data, frame.timestamp_ms)
 
     async def _close(self, message: CaptureClose) -> None:
-        assert self.policy is not None and self.pipeline is not None
+        assert self.policy is not None and self.pipeline is not None and self.feed is not None
         self._check_envelope(message)
         if self.pending is not None:
             raise ProtocolViolation("capture.close arrived while a frame's bytes were due")
         self.policy.close(epoch_ms_of(message.timestamp_end))
+        await self.feed.drain()
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
+        logger.info("capture %s recorded: %s frames", message.record_id, body.get("T"))
         result = CaptureResult.wrap(self._server_envelope(), body)
         try:
             await self.ws.send_text(result.model_dump_json(exclude_none=True))
@@ -281,7 +349,7 @@ class CaptureConnection:
     async def _recheck_session(self) -> None:
         """Abort when the session stopped being active (checked at most every ws_session_recheck_s)."""
         assert self.open is not None
-        now = time.monotonic()
+        now = clock()
         if now - self.last_session_check < self.settings.ws_session_recheck_s:
             return
         self.last_session_check = now
@@ -311,10 +379,11 @@ class CaptureConnection:
         fields: list[FieldError] | None = None,
         received: Mapping[str, Any] | None = None,
     ) -> None:
-        """Tell the client why, naming the fields at fault, then close; both codes from the error table."""
+        """Log it, tell the client why (naming the fields at fault), then close; codes from the table."""
+        error_code, close_code = ws_abort(code)
+        logger.info("capture %s aborted: %s: %s", self._record_id(), error_code, message)
         if self.ws.client_state != WebSocketState.CONNECTED:
             return
-        error_code, close_code = ws_abort(code)
         body = {"error_code": error_code, "message": message, "fields": fields or []}
         abort = (
             CaptureAbort.model_validate({**self._server_envelope(), **body})
