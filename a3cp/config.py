@@ -44,6 +44,9 @@ class Settings:
     ws_meta_to_bytes_timeout_s: float = 2.0
     ws_idle_timeout_s: float = 5.0
     ws_session_recheck_s: float = 1.0
+    # docs/privacy.md: a capture needs the person's recorded `capture` consent. Off only by an explicit
+    # A3CP_CONSENT_REQUIRED=0 (a deployment that records consent elsewhere; the legacy test suites).
+    consent_required: bool = True
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +58,7 @@ class Settings:
         if role not in ROLES:
             raise ValueError(f"A3CP_ROLE must be one of {', '.join(ROLES)}")
         extractor_url = os.environ.get("A3CP_EXTRACTOR_URL") or DEFAULT_EXTRACTOR_URL
+        consent_required = os.environ.get("A3CP_CONSENT_REQUIRED", "1") != "0"
         return cls(
             data_root=data_root,
             log_root=log_root,
@@ -62,4 +66,5 @@ class Settings:
             session_timeout_s=timeout,
             role=role,
             extractor_url=extractor_url,
+            consent_required=consent_required,
         )

@@ -103,6 +103,7 @@ class CaptureFeatures(RecordedEvent):
     raw_features_ref: FeaturesRef | None = None
     quality: dict[str, Any] | None = None
     annotation: FeatureAnnotation | None = None
+    consent_record_id: str | None = None  # the `consent.granted` it was taken under (docs/privacy.md)
 
 
 _KINDS: dict[str, type[RecordedEvent]] = {
