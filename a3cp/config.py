@@ -6,7 +6,7 @@ Paths, ids that become paths and directory creation live in a3cp.storage_layout.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_VERSION = "1.0.1"
@@ -46,7 +46,9 @@ class Settings:
     ws_session_recheck_s: float = 1.0
     # docs/privacy.md: a capture needs the person's recorded `capture` consent. Off only by an explicit
     # A3CP_CONSENT_REQUIRED=0 (a deployment that records consent elsewhere; the legacy test suites).
-    consent_required: bool = True
+    consent_required: bool = field(
+        default_factory=lambda: os.environ.get("A3CP_CONSENT_REQUIRED", "1") != "0"
+    )
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -58,7 +60,6 @@ class Settings:
         if role not in ROLES:
             raise ValueError(f"A3CP_ROLE must be one of {', '.join(ROLES)}")
         extractor_url = os.environ.get("A3CP_EXTRACTOR_URL") or DEFAULT_EXTRACTOR_URL
-        consent_required = os.environ.get("A3CP_CONSENT_REQUIRED", "1") != "0"
         return cls(
             data_root=data_root,
             log_root=log_root,
@@ -66,5 +67,4 @@ class Settings:
             session_timeout_s=timeout,
             role=role,
             extractor_url=extractor_url,
-            consent_required=consent_required,
         )
