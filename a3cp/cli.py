@@ -47,6 +47,8 @@ def _verify(args: argparse.Namespace) -> int:
         print(line)
     failures = len(report.failure_lines())
     print(f"verified {len(report.checks)} feature events: {'OK' if report.ok else f'{failures} failures'}")
+    counts = ", ".join(f"{report.statuses[status]} {status}" for status in ("active", "discarded", "erased"))
+    print(f"captures: {counts}")
     return 0 if report.ok else 1
 
 
