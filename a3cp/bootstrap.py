@@ -60,7 +60,7 @@ class Services:
         session_log = SessionLog(projection.store, listeners=[projection.after_append])
         sweeper = TimeoutSweeper(session_log, projection, settings.session_timeout_s)
         reads = ReadService(projection, sweeper)
-        consent = ConsentService(settings)
+        consent = ConsentService(settings, listeners=[projection.after_stream_append])
         consent.resume_erasures()  # docs/privacy.md: an erasure a crash interrupted is finished at start
         return cls(
             settings=settings,

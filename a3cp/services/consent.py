@@ -16,12 +16,18 @@ from pathlib import Path
 
 from a3cp.config import Settings
 from a3cp.domain.consent import (
+    CaptureCuration,
+    CaptureDiscarded,
     CaptureErased,
     CaptureFact,
+    CaptureLabeled,
+    CaptureRestored,
+    ConsentWithdrawn,
     UserConsentState,
     UserEvent,
     erasure_targets,
     fold,
+    require_not_erased,
 )
 from a3cp.domain.events import CaptureFeatures, parse_event
 from a3cp.storage_layout import StorageLayout, user_stream_owners, user_stream_path
@@ -29,14 +35,16 @@ from eventstore import WrongExpectedPosition, append_event, read_log
 from eventstore.durable import fsync_directory
 
 Decide = Callable[[UserConsentState], UserEvent | None]
+StreamListener = Callable[[str], None]  # called with the user_id after each append (the projection)
 MAX_APPEND_ATTEMPTS = 20
 
 
 class ConsentService:
     """One process's access to the per-user streams under `settings`' LOG_ROOT."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, listeners: list[StreamListener] | None = None) -> None:
         self.settings = settings
+        self.listeners = list(listeners or [])
         self._layout = StorageLayout(settings)
         self._erasing = threading.Lock()  # one erasure pass at a time in this process
 
@@ -56,8 +64,25 @@ class ConsentService:
                 append_event(path, event.to_record(), expected_position=state.position)
             except WrongExpectedPosition:
                 continue
+            for listener in self.listeners:
+                listener(user_id)
             return event
         raise RuntimeError(f"consent stream of {user_id} kept changing; gave up after retries")
+
+    def withdraw(self, withdrawal: ConsentWithdrawn) -> list[CaptureErased]:
+        """Record a withdrawal, then (if it asks for erasure) erase what it covers at once."""
+        self.record(withdrawal.user_id, lambda state: withdrawal)
+        return self.erase_pending(withdrawal.user_id) if withdrawal.erase else []
+
+    def curate(self, event: CaptureLabeled | CaptureDiscarded | CaptureRestored) -> CaptureCuration:
+        """Record a label, discard or restore of a capture that is not erased; its curation after it."""
+
+        def decide(state: UserConsentState) -> UserEvent:
+            require_not_erased(state, event.capture_record_id)
+            return event
+
+        self.record(event.user_id, decide)
+        return self.state(event.user_id).captures[event.capture_record_id]
 
     def captures_of(self, user_id: str) -> Iterator[CaptureFact]:
         """Every capture event in the user's session logs, as erasure needs it."""

@@ -82,8 +82,7 @@ async def grant(request: Request) -> JSONResponse:
 
 
 def _withdraw_and_erase(service: ConsentService, event: ConsentWithdrawn) -> ConsentChange:
-    service.record(event.user_id, lambda state: event)
-    erased = service.erase_pending(event.user_id) if event.erase else []
+    erased = service.withdraw(event)
     return ConsentChange(event=event.to_record(), erased=[done.to_record() for done in erased])
 
 

@@ -29,8 +29,6 @@ from a3cp.domain.consent import (
     CaptureDiscarded,
     CaptureLabeled,
     CaptureRestored,
-    UserConsentState,
-    UserEvent,
     require_not_erased,
 )
 from a3cp.domain.errors import RecordNotFound
@@ -50,6 +48,7 @@ from web.openapi import Operation
 from web.routes.consent import audit
 from web.routes.sessions_read import record_id_param
 
+Curation = CaptureLabeled | CaptureDiscarded | CaptureRestored
 LANDMARKS_MEDIA_TYPE = "application/x-a3cp-landmarks"
 CURATION_ERRORS = (400, 401, 403, 404, 410)
 
@@ -71,20 +70,15 @@ async def _capture(request: Request, action: Action) -> tuple[RecordLocation, Au
     return found, auth
 
 
-def _curate(service: ConsentService, record: RecordLocation, event: UserEvent) -> CurationChange:
-    def decide(state: UserConsentState) -> UserEvent:
-        require_not_erased(state, record.record_id)
-        return event
-
-    service.record(record.user_id, decide)
-    curation = service.state(record.user_id).captures[record.record_id]
+def _curate(service: ConsentService, record: RecordLocation, event: Curation) -> CurationChange:
+    curation = service.curate(event)
     return CurationChange(
         record_id=record.record_id, label=curation.label, status=curation.status, event=event.to_record()
     )
 
 
 async def _curation_route(
-    request: Request, build: Callable[[RecordLocation, str], UserEvent], action: AuditAction
+    request: Request, build: Callable[[RecordLocation, str], Curation], action: AuditAction
 ) -> JSONResponse:
     record, auth = await _capture(request, Action.CAPTURE)
     event = build(record, auth.principal.account)
