@@ -52,6 +52,7 @@ def feature_event(
     quality: dict[str, float | bool],
     now: str,
     consent_record_id: str | None = None,
+    consent_position: int | None = None,
 ) -> CaptureFeatures:
     """The one event a capture records (performer "system": the extractor produced it)."""
     annotation = None
@@ -81,4 +82,5 @@ def feature_event(
         quality=quality,
         annotation=annotation,
         consent_record_id=consent_record_id,
+        consent_position=consent_position,
     )

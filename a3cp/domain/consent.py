@@ -166,7 +166,6 @@ class UserConsentState:
     history: tuple[UserEvent, ...] = ()
     captures: Mapping[str, CaptureCuration] = field(default_factory=dict)
     erasures: tuple[ErasureRequest, ...] = ()
-    grant_positions: Mapping[str, int] = field(default_factory=dict)  # consent record_id -> stream index
 
     @property
     def position(self) -> int:
@@ -182,11 +181,9 @@ def apply(state: UserConsentState, event: UserEvent) -> UserConsentState:
     scopes = dict(state.scopes)
     captures = dict(state.captures)
     erasures = state.erasures
-    grants = dict(state.grant_positions)
     if isinstance(event, ConsentGranted):
         for scope in event.scopes:
             scopes[scope] = ScopeState(event.record_id, event.valid_until)
-        grants[event.record_id] = state.position
     elif isinstance(event, ConsentWithdrawn):
         for scope in event.scopes:
             scopes[scope] = ScopeState()
@@ -204,7 +201,7 @@ def apply(state: UserConsentState, event: UserEvent) -> UserConsentState:
             else:
                 current = replace(current, status="erased")
             captures[event.capture_record_id] = current
-    return UserConsentState(scopes, (*state.history, event), captures, erasures, grants)
+    return UserConsentState(scopes, (*state.history, event), captures, erasures)
 
 
 def fold(records: Iterable[Mapping[str, Any]]) -> UserConsentState:
@@ -248,7 +245,7 @@ class CaptureFact:
     session_id: str
     features_uri: str | None
     features_hash: str | None
-    consent_record_id: str | None
+    consent_position: int | None  # the stream's length when its consent was read (None: before consent)
     face_stored: bool
 
 
@@ -257,20 +254,18 @@ def erasure_targets(
 ) -> list[tuple[CaptureFact, ErasureRequest]]:
     """Every capture some erasure request covers and that is not yet recorded erased, with the request.
 
-    A request covers the captures taken before it (under a consent granted earlier in the stream, or
-    under none: captures from before consent was recorded): `capture`, `research` and `train` cover all
-    of them (features cannot be split by use), `store_face` only those stored with their face.
+    A request covers the captures whose consent was read before it was made (and those from before
+    consent was recorded): `capture`, `research` and `train` cover all of them (features cannot be
+    split by use), `store_face` only those stored with their face. Captures taken after it are not.
     """
     pending: list[tuple[CaptureFact, ErasureRequest]] = []
     for capture in captures:
         if state.status_of(capture.record_id) == "erased":
             continue
-        taken_at = state.grant_positions.get(capture.consent_record_id or "", -1)
+        taken_at = capture.consent_position if capture.consent_position is not None else -1
         for request in state.erasures:
-            if capture.consent_record_id is not None and taken_at < 0:
-                continue  # a consent this stream does not know: never erase on a guess
             if taken_at > request.position:
-                continue  # taken under a later consent
+                continue  # taken after the request
             if set(request.scopes) == {"store_face"} and not capture.face_stored:
                 continue
             pending.append((capture, request))
@@ -285,6 +280,7 @@ class CaptureBasis:
 
     consent_record_id: str | None
     store_face: bool
+    consent_position: int | None = None  # the stream's length when the consent was read
 
 
 UNENFORCED = CaptureBasis(consent_record_id=None, store_face=True)
@@ -292,7 +288,7 @@ UNENFORCED = CaptureBasis(consent_record_id=None, store_face=True)
 
 def capture_basis(state: UserConsentState, now: str) -> CaptureBasis:
     """The basis of a capture for this person now; ConsentRequired without `capture` consent."""
-    return CaptureBasis(require_capture_consent(state, now), may_store_face(state, now))
+    return CaptureBasis(require_capture_consent(state, now), may_store_face(state, now), state.position)
 
 
 def without_face(features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

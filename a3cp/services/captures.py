@@ -118,8 +118,15 @@ class CaptureHandle:
             def decide(state: SessionState) -> Decision:
                 require_active(state)
                 _check_unused(state, spec.record_id)
+                basis = self.basis
                 event = feature_event(
-                    spec, timestamp_end, reference, quality, utc_now(), self.basis.consent_record_id
+                    spec,
+                    timestamp_end,
+                    reference,
+                    quality,
+                    utc_now(),
+                    basis.consent_record_id,
+                    basis.consent_position,
                 )
                 return Append(event)
 

@@ -99,6 +99,9 @@ class ConsentService:
         done: list[CaptureErased] = []
         with self._erasing:
             state = self.state(user_id)
+            for already in state.history:
+                if isinstance(already, CaptureErased):  # a file back from a backup is deleted again
+                    self._delete_file(already.features_uri)
             for capture, request in erasure_targets(state, list(self.captures_of(user_id))):
                 self._delete_file(capture.features_uri)
                 erased = CaptureErased(
@@ -154,6 +157,6 @@ def _fact_of(event: CaptureFeatures) -> CaptureFact:
         session_id=event.session_id,
         features_uri=ref.uri if ref is not None else None,
         features_hash=ref.hash if ref is not None else None,
-        consent_record_id=event.consent_record_id,
+        consent_position=event.consent_position,
         face_stored=quality.get("face_stored", True) is not False,
     )
