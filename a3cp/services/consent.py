@@ -11,8 +11,9 @@ finishes whatever a crash left between the two, so a file a withdrawal asked to 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 from a3cp.config import Settings
 from a3cp.domain.consent import (
@@ -22,6 +23,7 @@ from a3cp.domain.consent import (
     CaptureFact,
     CaptureLabeled,
     CaptureRestored,
+    ConsentGranted,
     ConsentWithdrawn,
     UserConsentState,
     UserEvent,
@@ -30,9 +32,28 @@ from a3cp.domain.consent import (
     require_not_erased,
 )
 from a3cp.domain.events import CaptureFeatures, parse_event
+from a3cp.schemas import ConsentGrantInput
 from a3cp.storage_layout import StorageLayout, user_stream_owners, user_stream_path
 from eventstore import WrongExpectedPosition, append_event, read_log
 from eventstore.durable import fsync_directory
+
+CURATIONS: dict[str, type[CaptureLabeled | CaptureDiscarded | CaptureRestored]] = {
+    "label": CaptureLabeled,
+    "discard": CaptureDiscarded,
+    "restore": CaptureRestored,
+}
+
+
+class CaptureRef(Protocol):
+    """Which capture a curation is about (a RecordLocation of the projection fits)."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+
 
 Decide = Callable[[UserConsentState], UserEvent | None]
 StreamListener = Callable[[str], None]  # called with the user_id after each append (the projection)
@@ -68,6 +89,45 @@ class ConsentService:
                 listener(user_id)
             return event
         raise RuntimeError(f"consent stream of {user_id} kept changing; gave up after retries")
+
+    def grant(self, user_id: str, account: str, consent: ConsentGrantInput) -> ConsentGranted:
+        """Record the consent `account` took down for `user_id`."""
+        event = ConsentGranted(
+            user_id=user_id,
+            performer_id=account,
+            recorded_by=account,
+            **consent.model_dump(exclude_none=True),
+        )
+        self.record(user_id, lambda state: event)
+        return event
+
+    def withdraw_scopes(
+        self, user_id: str, account: str, scopes: Iterable[str], reason: str | None, erase: bool
+    ) -> tuple[ConsentWithdrawn, list[CaptureErased]]:
+        """Record a withdrawal of `scopes` by `account` (erasing what they covered when asked)."""
+        event = ConsentWithdrawn.model_validate(
+            {
+                "user_id": user_id,
+                "performer_id": account,
+                "scopes": tuple(scopes),
+                "reason": reason,
+                "erase": erase,
+            }
+        )
+        return event, self.withdraw(event)
+
+    def curate_capture(
+        self, kind: str, capture: CaptureRef, account: str, **fields: str
+    ) -> tuple[UserEvent, CaptureCuration]:
+        """Record a `label`, `discard` or `restore` (CURATIONS) of `capture` by `account`."""
+        envelope = {
+            "user_id": capture.user_id,
+            "performer_id": account,
+            "capture_record_id": capture.record_id,
+            "session_id": capture.session_id,
+        }
+        event = CURATIONS[kind].model_validate(envelope | fields)
+        return event, self.curate(event)
 
     def withdraw(self, withdrawal: ConsentWithdrawn) -> list[CaptureErased]:
         """Record a withdrawal, then (if it asks for erasure) erase what it covers at once."""

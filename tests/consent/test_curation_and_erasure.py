@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.accounts.service import AccountService
+from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.services.verify import verify
 from a3cp.storage_layout import user_stream_path
@@ -144,3 +146,36 @@ def test_admin_erases_a_whole_person(
     assert len(response.json()["erased"]) == 2 and feature_files(settings, session_id, USER) == []
     view = client.get(f"/users/{USER}/consent", headers=carer).json()
     assert not any(scope["active"] for scope in view["scopes"].values())
+
+
+def test_a_file_restored_from_a_backup_is_erased_again_at_start(
+    client: TestClient,
+    settings: Settings,
+    withdraw: Callable[..., dict[str, Any]],
+    captured: tuple[str, list[str]],
+) -> None:
+    session_id, _ = captured
+    backup = {path: path.read_bytes() for path in feature_files(settings, session_id, USER)}
+    withdraw("capture", erase=True)
+    for path, data in backup.items():  # someone restores DATA_ROOT from last night's backup
+        path.write_bytes(data)
+    assert not verify(settings).ok  # an erased capture's file exists again
+    Services.build(settings).projection.engine.dispose()  # the next start
+    assert feature_files(settings, session_id, USER) == []
+    assert verify(settings).ok
+
+
+def test_the_audit_trail_shows_every_step(
+    client: TestClient,
+    accounts: AccountService,
+    carer: dict[str, str],
+    withdraw: Callable[..., dict[str, Any]],
+    captured: tuple[str, list[str]],
+) -> None:
+    _, (record_id, _) = captured
+    client.post(f"/records/{record_id}/label", json={"label": "drink"}, headers=carer)
+    client.get(f"/records/{record_id}/landmarks", headers=carer)
+    withdraw("capture", erase=True)
+    actions = [record.action.value for record in accounts.audit.read(user_id=USER)]
+    for expected in ("consent_granted", "capture_labeled", "read_landmarks", "consent_withdrawn"):
+        assert expected in actions

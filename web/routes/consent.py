@@ -3,6 +3,7 @@ and an admin's erasure of a whole person. Each change is one appended event nami
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a3cp.accounts.policy import Action
-from a3cp.domain.consent import SCOPES, ConsentGranted, ConsentWithdrawn, UserConsentState
+from a3cp.domain.consent import SCOPES, UserConsentState
 from a3cp.schemas import (
     AuditAction,
     ConsentChange,
@@ -72,17 +73,22 @@ async def grant(request: Request) -> JSONResponse:
     user_id = _user_id(request)
     auth = await require_account(request, Action.CAPTURE, user_id)
     body = await parse_json_body(request, ConsentGrantInput)
-    account = auth.principal.account
-    event = ConsentGranted(
-        user_id=user_id, performer_id=account, recorded_by=account, **body.model_dump(exclude_none=True)
-    )
-    await run_in_threadpool(_consent(request).record, user_id, lambda state: event)
+    event = await run_in_threadpool(_consent(request).grant, user_id, auth.principal.account, body)
     await run_in_threadpool(audit, request, auth, AuditAction.CONSENT_GRANTED, user_id, event.record_id)
     return JSONResponse(ConsentChange(event=event.to_record()).model_dump(mode="json"), status_code=201)
 
 
-def _withdraw_and_erase(service: ConsentService, event: ConsentWithdrawn) -> ConsentChange:
-    erased = service.withdraw(event)
+async def _withdraw(
+    request: Request,
+    auth: Authenticated,
+    user_id: str,
+    scopes: Iterable[str],
+    reason: str | None,
+    erase: bool,
+) -> ConsentChange:
+    service = _consent(request)
+    account = auth.principal.account
+    event, erased = await run_in_threadpool(service.withdraw_scopes, user_id, account, scopes, reason, erase)
     return ConsentChange(event=event.to_record(), erased=[done.to_record() for done in erased])
 
 
@@ -90,9 +96,9 @@ async def withdraw(request: Request) -> JSONResponse:
     user_id = _user_id(request)
     auth = await require_account(request, Action.CAPTURE, user_id)
     body = await parse_json_body(request, ConsentWithdrawInput)
-    event = ConsentWithdrawn(user_id=user_id, performer_id=auth.principal.account, **body.model_dump())
-    change = await run_in_threadpool(_withdraw_and_erase, _consent(request), event)
-    await run_in_threadpool(audit, request, auth, AuditAction.CONSENT_WITHDRAWN, user_id, event.record_id)
+    change = await _withdraw(request, auth, user_id, body.scopes, body.reason, body.erase)
+    withdrawn = AuditAction.CONSENT_WITHDRAWN
+    await run_in_threadpool(audit, request, auth, withdrawn, user_id, change.event["record_id"])
     return JSONResponse(change.model_dump(mode="json"))
 
 
@@ -101,11 +107,8 @@ async def erasure(request: Request) -> JSONResponse:
     user_id = _user_id(request)
     auth = await require_account(request, Action.MANAGE_ACCOUNTS)
     body = await parse_json_body(request, ErasureInput)
-    event = ConsentWithdrawn(
-        user_id=user_id, performer_id=auth.principal.account, scopes=SCOPES, reason=body.reason, erase=True
-    )
-    change = await run_in_threadpool(_withdraw_and_erase, _consent(request), event)
-    await run_in_threadpool(audit, request, auth, AuditAction.ERASURE, user_id, event.record_id)
+    change = await _withdraw(request, auth, user_id, SCOPES, body.reason, True)
+    await run_in_threadpool(audit, request, auth, AuditAction.ERASURE, user_id, change.event["record_id"])
     return JSONResponse(change.model_dump(mode="json"))
 
 

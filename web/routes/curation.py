@@ -14,9 +14,7 @@ import gzip
 import io
 import json
 import struct
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
@@ -25,12 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from a3cp.accounts.policy import Action
-from a3cp.domain.consent import (
-    CaptureDiscarded,
-    CaptureLabeled,
-    CaptureRestored,
-    require_not_erased,
-)
+from a3cp.domain.consent import require_not_erased
 from a3cp.domain.errors import RecordNotFound
 from a3cp.domain.events import FEATURE_EVENT
 from a3cp.schemas import (
@@ -48,7 +41,6 @@ from web.openapi import Operation
 from web.routes.consent import audit
 from web.routes.sessions_read import record_id_param
 
-Curation = CaptureLabeled | CaptureDiscarded | CaptureRestored
 LANDMARKS_MEDIA_TYPE = "application/x-a3cp-landmarks"
 CURATION_ERRORS = (400, 401, 403, 404, 410)
 
@@ -70,57 +62,38 @@ async def _capture(request: Request, action: Action) -> tuple[RecordLocation, Au
     return found, auth
 
 
-def _curate(service: ConsentService, record: RecordLocation, event: Curation) -> CurationChange:
-    curation = service.curate(event)
+def _curate(
+    service: ConsentService, kind: str, record: RecordLocation, account: str, fields: dict[str, str]
+) -> CurationChange:
+    event, curation = service.curate_capture(kind, record, account, **fields)
     return CurationChange(
         record_id=record.record_id, label=curation.label, status=curation.status, event=event.to_record()
     )
 
 
 async def _curation_route(
-    request: Request, build: Callable[[RecordLocation, str], Curation], action: AuditAction
+    request: Request, kind: str, action: AuditAction, fields: dict[str, str]
 ) -> JSONResponse:
     record, auth = await _capture(request, Action.CAPTURE)
-    event = build(record, auth.principal.account)
-    change = await run_in_threadpool(_curate, request.app.state.services.consent, record, event)
+    service = request.app.state.services.consent
+    change = await run_in_threadpool(_curate, service, kind, record, auth.principal.account, fields)
     await run_in_threadpool(audit, request, auth, action, record.user_id, record.record_id)
     return JSONResponse(change.model_dump(mode="json"))
 
 
-def _envelope(record: RecordLocation, account: str) -> dict[str, Any]:
-    return {
-        "user_id": record.user_id,
-        "performer_id": account,
-        "capture_record_id": record.record_id,
-        "session_id": record.session_id,
-    }
-
-
 async def label(request: Request) -> JSONResponse:
     body = await parse_json_body(request, LabelInput)
-    return await _curation_route(
-        request,
-        lambda record, account: CaptureLabeled(**_envelope(record, account), label=body.label),
-        AuditAction.CAPTURE_LABELED,
-    )
+    return await _curation_route(request, "label", AuditAction.CAPTURE_LABELED, {"label": body.label})
 
 
 async def discard(request: Request) -> JSONResponse:
     body = await parse_json_body(request, DiscardInput)
-    return await _curation_route(
-        request,
-        lambda record, account: CaptureDiscarded(**_envelope(record, account), reason=body.reason),
-        AuditAction.CAPTURE_DISCARDED,
-    )
+    return await _curation_route(request, "discard", AuditAction.CAPTURE_DISCARDED, {"reason": body.reason})
 
 
 async def restore(request: Request) -> JSONResponse:
     await parse_json_body(request, RestoreInput)
-    return await _curation_route(
-        request,
-        lambda record, account: CaptureRestored(**_envelope(record, account)),
-        AuditAction.CAPTURE_RESTORED,
-    )
+    return await _curation_route(request, "restore", AuditAction.CAPTURE_RESTORED, {})
 
 
 def landmarks_body(data_root: Path, record: RecordLocation, consent: ConsentService) -> bytes:
