@@ -152,7 +152,7 @@ class ConsentService:
             for record in read_log(self._layout.path_of(name)).events:
                 event = parse_event(record)
                 if isinstance(event, CaptureFeatures):
-                    yield _fact_of(event)
+                    yield fact_of(event)
 
     def erase_pending(self, user_id: str) -> list[CaptureErased]:
         """Carry out every erasure the user's stream asks for and has not recorded done."""
@@ -162,6 +162,8 @@ class ConsentService:
             for already in state.history:
                 if isinstance(already, CaptureErased):  # a file back from a backup is deleted again
                     self._delete_file(already.features_uri)
+            if not state.erasures:
+                return done
             for capture, request in erasure_targets(state, list(self.captures_of(user_id))):
                 self._delete_file(capture.features_uri)
                 erased = CaptureErased(
@@ -209,7 +211,8 @@ def _unless_erased(erased: CaptureErased) -> Decide:
     return decide
 
 
-def _fact_of(event: CaptureFeatures) -> CaptureFact:
+def fact_of(event: CaptureFeatures) -> CaptureFact:
+    """What erasure needs of one logged capture."""
     ref = event.raw_features_ref
     quality = event.quality or {}
     return CaptureFact(

@@ -20,7 +20,7 @@ from a3cp.capture.artifact import ARTIFACT_SUFFIX, file_digest
 from a3cp.config import Settings
 from a3cp.domain.consent import erasure_targets
 from a3cp.domain.events import CaptureFeatures, FeaturesRef, parse_event
-from a3cp.services.consent import ConsentService
+from a3cp.services.consent import ConsentService, fact_of
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore
 
@@ -148,7 +148,7 @@ def verify(settings: Settings, user_id: str | None = None, session_id: str | Non
     pending = {
         capture.record_id
         for user, state in states.items()
-        for capture, _ in erasure_targets(state, consent.captures_of(user))
+        for capture, _ in erasure_targets(state, (fact_of(e) for e in events if e.user_id == user))
     }
     report = VerifyReport()
     for event in events:
