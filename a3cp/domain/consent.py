@@ -214,12 +214,12 @@ def fold(records: Iterable[Mapping[str, Any]]) -> UserConsentState:
     return state
 
 
-def require_capture_consent(state: UserConsentState, now: str) -> str:
-    """The record_id of the `capture` consent in force; ConsentRequired (naming the scope) without one."""
-    scope = state.scopes["capture"]
-    if not scope.active_at(now) or scope.consent_record_id is None:
-        raise ConsentRequired("the person has not given consent to be recorded (scope capture)", "capture")
-    return scope.consent_record_id
+def require_consent(state: UserConsentState, scope: Scope, now: str) -> str:
+    """The record_id of the `scope` consent in force; ConsentRequired (naming the scope) without one."""
+    found = state.scopes[scope]
+    if not found.active_at(now) or found.consent_record_id is None:
+        raise ConsentRequired(f"the person has not given consent for this (scope {scope})", scope)
+    return found.consent_record_id
 
 
 def may_store_face(state: UserConsentState, now: str) -> bool:
@@ -288,7 +288,7 @@ UNENFORCED = CaptureBasis(consent_record_id=None, store_face=True)
 
 def capture_basis(state: UserConsentState, now: str) -> CaptureBasis:
     """The basis of a capture for this person now; ConsentRequired without `capture` consent."""
-    return CaptureBasis(require_capture_consent(state, now), may_store_face(state, now), state.position)
+    return CaptureBasis(require_consent(state, "capture", now), may_store_face(state, now), state.position)
 
 
 def without_face(features: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
@@ -179,3 +180,20 @@ def test_the_audit_trail_shows_every_step(
     actions = [record.action.value for record in accounts.audit.read(user_id=USER)]
     for expected in ("consent_granted", "capture_labeled", "read_landmarks", "consent_withdrawn"):
         assert expected in actions
+
+
+def test_researchers_read_landmarks_only_with_research_consent(
+    client: TestClient,
+    accounts: AccountService,
+    grant: Callable[..., dict[str, Any]],
+    captured: tuple[str, list[str]],
+) -> None:
+    _, (record_id, _) = captured
+    accounts.create_account("rhea", Role.RESEARCHER, "correct horse battery")
+    accounts.grant("rhea", USER)
+    token, _ = accounts.issue_token("rhea")
+    researcher = {"Authorization": f"Bearer {token}"}
+    refused = client.get(f"/records/{record_id}/landmarks", headers=researcher)
+    assert refused.status_code == 403 and refused.json()["fields"][0]["field"] == "research"
+    grant("research")
+    assert client.get(f"/records/{record_id}/landmarks", headers=researcher).status_code == 200

@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from a3cp.accounts.policy import Action
-from a3cp.domain.consent import require_not_erased
+from a3cp.accounts.policy import Action, Role
+from a3cp.domain.consent import require_consent, require_not_erased
 from a3cp.domain.errors import RecordNotFound
 from a3cp.domain.events import FEATURE_EVENT
 from a3cp.schemas import (
@@ -33,6 +33,7 @@ from a3cp.schemas import (
     LabelInput,
     RecordLocation,
     RestoreInput,
+    utc_now,
 )
 from a3cp.services.consent import ConsentService
 from web.auth import Authenticated, require_account
@@ -96,9 +97,15 @@ async def restore(request: Request) -> JSONResponse:
     return await _curation_route(request, "restore", AuditAction.CAPTURE_RESTORED, {})
 
 
-def landmarks_body(data_root: Path, record: RecordLocation, consent: ConsentService) -> bytes:
-    """The landmark body of one capture (see the module docstring); CaptureErasedError once erased."""
-    require_not_erased(consent.state(record.user_id), record.record_id)
+def landmarks_body(
+    data_root: Path, record: RecordLocation, consent: ConsentService, researcher: bool
+) -> bytes:
+    """The landmark body of one capture (see the module docstring); CaptureErasedError once erased, and
+    ConsentRequired for a researcher unless the person consented to `research`."""
+    state = consent.state(record.user_id)
+    require_not_erased(state, record.record_id)
+    if researcher:
+        require_consent(state, "research", utc_now())
     ref = record.raw_features_ref
     if ref is None:
         raise _hidden()
@@ -116,7 +123,9 @@ def landmarks_body(data_root: Path, record: RecordLocation, consent: ConsentServ
 async def landmarks(request: Request) -> Response:
     record, auth = await _capture(request, Action.READ)
     services = request.app.state.services
-    body = await run_in_threadpool(landmarks_body, services.settings.data_root, record, services.consent)
+    researcher = auth.principal.role is Role.RESEARCHER
+    data_root = services.settings.data_root
+    body = await run_in_threadpool(landmarks_body, data_root, record, services.consent, researcher)
     read = AuditAction.READ_LANDMARKS
     await run_in_threadpool(audit, request, auth, read, record.user_id, record.record_id)
     headers = {"Vary": "Accept-Encoding"}
