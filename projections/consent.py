@@ -45,6 +45,13 @@ class CaptureCurationRow(Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
+# What the session reads add to each capture (projections/queries.py, an outer join on record_id).
+CURATION_COLUMNS = (
+    CaptureCurationRow.label.label("curated_label"),
+    CaptureCurationRow.status.label("curation_status"),
+)
+
+
 def stream_name(settings: Settings, user_id: str) -> str:
     """The checkpoint key of a user's stream (its path relative to LOG_ROOT)."""
     return user_stream_path(settings, user_id).relative_to(settings.log_root).as_posix()

@@ -50,7 +50,7 @@ def captured(
 def test_label_discard_restore(
     client: TestClient, carer: dict[str, str], stranger: dict[str, str], captured: tuple[str, list[str]]
 ) -> None:
-    _, (record_id, _) = captured
+    session_id, (record_id, other) = captured
     base = f"/records/{record_id}"
     labeled = client.post(f"{base}/label", json={"label": "drink"}, headers=carer)
     assert labeled.status_code == 200, labeled.text
@@ -58,6 +58,9 @@ def test_label_discard_restore(
     assert labeled.json()["event"]["performer_id"] == "cara"
     discarded = client.post(f"{base}/discard", json={"reason": "bad take"}, headers=carer)
     assert discarded.json()["status"] == "discarded" and discarded.json()["label"] == "drink"
+    session = client.get(f"/session_manager/sessions/{session_id}", headers={"X-A3CP-User-Id": USER}).json()
+    shown = {c["record_id"]: (c["label"], c["status"]) for c in session["captures"]}
+    assert shown == {record_id: ("drink", "discarded"), other: (None, "active")}
     restored = client.post(f"{base}/restore", json={}, headers=carer)
     assert restored.json()["status"] == "active"
     bad = client.post(f"{base}/label", json={"label": ""}, headers=carer)
