@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from a3cp.capture.pipeline import CapturePipeline
 from a3cp.config import Settings
+from a3cp.services.consent import ConsentService
 from a3cp.services.reads import ReadService
 from a3cp.services.session_log import SessionLog
 from a3cp.services.sessions import SessionService
@@ -16,7 +17,9 @@ from eventstore import FileLogStore
 from projections.store import Projection
 
 
-def capture_service(settings: Settings, session_log: SessionLog, reads: ReadService) -> CapturePipeline:
+def capture_service(
+    settings: Settings, session_log: SessionLog, reads: ReadService, consent: ConsentService
+) -> CapturePipeline:
     """MediaPipe in this process, or (role ingest) the forwarder to the extractor process.
 
     Imported lazily: the ingest role never loads MediaPipe or OpenCV (its image has neither).
@@ -27,7 +30,7 @@ def capture_service(settings: Settings, session_log: SessionLog, reads: ReadServ
         return RemoteCaptureService(settings.extractor_url)
     from a3cp.services.captures import CaptureService
 
-    return CaptureService(settings, session_log, reads.find_record)
+    return CaptureService(settings, session_log, reads.find_record, consent)
 
 
 def projection_for(settings: Settings) -> Projection:
@@ -48,6 +51,7 @@ class Services:
     sweeper: TimeoutSweeper
     reads: ReadService
     captures: CapturePipeline
+    consent: ConsentService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -56,6 +60,8 @@ class Services:
         session_log = SessionLog(projection.store, listeners=[projection.after_append])
         sweeper = TimeoutSweeper(session_log, projection, settings.session_timeout_s)
         reads = ReadService(projection, sweeper)
+        consent = ConsentService(settings, listeners=[projection.after_stream_append])
+        consent.resume_erasures()  # docs/privacy.md: an erasure a crash interrupted is finished at start
         return cls(
             settings=settings,
             session_log=session_log,
@@ -63,5 +69,6 @@ class Services:
             projection=projection,
             sweeper=sweeper,
             reads=reads,
-            captures=capture_service(settings, session_log, reads),
+            captures=capture_service(settings, session_log, reads, consent),
+            consent=consent,
         )

@@ -78,6 +78,8 @@ def _verify(args: argparse.Namespace) -> int:
         report = verify(settings, args.user, args.session)
     failures = len(report.failure_lines())
     print(f"verified {len(report.checks)} feature events: {'OK' if report.ok else f'{failures} failures'}")
+    counts = ", ".join(f"{report.statuses[status]} {status}" for status in ("active", "discarded", "erased"))
+    print(f"captures: {counts}")
     return 0 if report.ok else 1
 
 

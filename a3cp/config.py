@@ -6,7 +6,7 @@ Paths, ids that become paths and directory creation live in a3cp.storage_layout.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA_VERSION = "1.0.1"
@@ -103,6 +103,11 @@ class Settings:
     ws_session_recheck_s: float = 1.0
     max_captures: int = 0  # 0: default_max_captures()
     http_limits: HttpLimits = HttpLimits()
+    # docs/privacy.md: with A3CP_CONSENT_REQUIRED=1 a capture needs the person's recorded `capture`
+    # consent. Off by default until the demo pages can record consent (today only the API can).
+    consent_required: bool = field(
+        default_factory=lambda: os.environ.get("A3CP_CONSENT_REQUIRED", "0") == "1"
+    )
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -240,3 +240,27 @@ def tls_dir(settings: Settings) -> Path:
     directory = settings.data_root / "tls"
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     return directory
+
+
+# The per-user stream (docs/privacy.md): consent given and withdrawn, and the curation of captures.
+USER_STREAM = "consent"
+
+
+def user_stream_path(settings: Settings, user_id: str, *, create_dir: bool = False) -> Path:
+    """`<LOG_ROOT>/users/<user_id>/consent` + the log suffix: one user's consent and curation events."""
+    directory = settings.log_root / "users" / require_safe_id(user_id, "user_id")
+    if create_dir:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory / (USER_STREAM + LOG_FILE_SUFFIX)
+
+
+def user_stream_owners(settings: Settings) -> list[str]:
+    """Every user with a consent stream, sorted."""
+    users = settings.log_root / "users"
+    if not users.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in users.iterdir()
+        if _ID_RE.fullmatch(entry.name) and (entry / (USER_STREAM + LOG_FILE_SUFFIX)).is_file()
+    )

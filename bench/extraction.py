@@ -77,7 +77,13 @@ def _spec(session_id: str, frames: int) -> CaptureSpec:
 
 def pipeline(root: Path, jpegs: list[bytes]) -> float:
     """The service's own capture path (CaptureService.open -> add_frame per JPEG -> finish)."""
-    settings = Settings(data_root=root / "data", log_root=root / "logs", db_url=f"sqlite:///{root}/p.db")
+    # consent is not what this measures: the synthetic person needs none (docs/privacy.md)
+    settings = Settings(
+        data_root=root / "data",
+        log_root=root / "logs",
+        db_url=f"sqlite:///{root}/p.db",
+        consent_required=False,
+    )
     services = Services.build(settings)
     started = services.sessions.start(
         SessionManagerStartInput(

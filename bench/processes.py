@@ -91,5 +91,6 @@ def split_env(data_root: Path, log_root: Path, extractor_port: int) -> dict[str,
         LOG_ROOT=str(log_root),
         A3CP_DB_URL=f"sqlite:///{data_root / 'projection.sqlite3'}",
         A3CP_EXTRACTOR_URL=f"http://127.0.0.1:{extractor_port}",
+        A3CP_CONSENT_REQUIRED="0",  # its clients record no consent (docs/privacy.md)
     )
     return env

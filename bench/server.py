@@ -39,7 +39,8 @@ class Server:
 def served(root: Path) -> Iterator[Server]:
     """`a3cp serve` (role all, fdatasync on, SQLite projection) on data under `root`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("A3CP_")}
-    env.update(DATA_ROOT=str(root / "data"), LOG_ROOT=str(root / "logs"))
+    # Its clients record no consent (docs/privacy.md): consent is not what a benchmark measures.
+    env.update(DATA_ROOT=str(root / "data"), LOG_ROOT=str(root / "logs"), A3CP_CONSENT_REQUIRED="0")
     process = ServerProcess("all", free_port(), env, root / "server.log").start()
     try:
         assert process.process is not None

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, select
 
 from a3cp.schemas import CaptureSummary, FeaturesIndex, RecordLocation, SessionDetail, UserSessions
+from projections.consent import CURATION_COLUMNS, CaptureCurationRow
 from projections.models import RecordRow, SessionRow
 
 _RECORDS = RecordRow.__table__
@@ -25,6 +26,8 @@ def _capture(row: RowMapping) -> CaptureSummary:
         encoding=row["features_encoding"],
         quality=row["quality"],
         annotation_intent=row["annotation_intent"],
+        label=row["curated_label"] or row["annotation_intent"],
+        status=row["curation_status"] or "active",
     )
 
 
@@ -38,7 +41,8 @@ def _sessions(engine: Engine, where: Any) -> list[SessionDetail]:
         ids = [row["session_id"] for row in sessions]
         captures: dict[str, list[CaptureSummary]] = {session_id: [] for session_id in ids}
         found = conn.execute(
-            select(_RECORDS)
+            select(_RECORDS, *CURATION_COLUMNS)
+            .outerjoin(CaptureCurationRow, CaptureCurationRow.record_id == RecordRow.record_id)
             .where(RecordRow.session_id.in_(ids), RecordRow.features_uri.is_not(None))
             .order_by(RecordRow.session_id, RecordRow.log_position)
         ).mappings()

@@ -31,6 +31,7 @@ from a3cp.domain.events import parse_event
 from a3cp.faults import ProjectionUnavailable
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore, LogRead, SessionLogStore
+from projections import consent as consent_projection
 from projections import migrate, sqlite_file
 from projections.apply import LogPlace, Row, fold_session, record_row
 from projections.engine import WRITE, make_engine
@@ -186,7 +187,36 @@ class Projection:
         total = CatchUp()
         for name in grown:
             total += self.catch_up_log(name)
+        return total + self._catch_up_streams()
+
+    def _catch_up_streams(self) -> CatchUp:
+        """Project every per-user consent stream that grew (projections/consent.py)."""
+        total = CatchUp()
+        for user_id, name, size in consent_projection.stream_sizes(self.settings):
+            if size > self._applied.get(name, -1):
+                total += self.catch_up_stream(user_id)
         return total
+
+    def catch_up_stream(self, user_id: str) -> CatchUp:
+        """Re-project one user's consent stream, under its checkpoint's lock."""
+        name = consent_projection.stream_name(self.settings, user_id)
+        with self._writing() as conn, conn.begin():
+            conn.execute(
+                self._insert(LogCheckpoint)
+                .values(path=name, offset=0, position=0)
+                .on_conflict_do_nothing(index_elements=["path"])
+            )
+            conn.execute(select(LogCheckpoint.path).where(LogCheckpoint.path == name).with_for_update())
+            offset, events = consent_projection.project_user(conn, self.settings, user_id)
+        self._applied[name] = offset
+        return CatchUp(files=1, events=events)
+
+    def after_stream_append(self, user_id: str) -> None:
+        """ConsentService listener: project the user's stream now (a failure only delays it)."""
+        try:
+            self.run(lambda: self.catch_up_stream(user_id))
+        except (SQLAlchemyError, ProjectionUnavailable) as exc:
+            logger.warning("projection of %s's consent skipped (%s); the next read retries it", user_id, exc)
 
     def rebuild(self, progress: bool = False) -> RebuildSummary:
         """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte.
@@ -217,6 +247,7 @@ class Projection:
             for index in deferred:
                 index.create(conn)
             conn.commit()
+        total += self._catch_up_streams()
         return RebuildSummary(total, time.monotonic() - began)
 
 

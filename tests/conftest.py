@@ -24,6 +24,9 @@ from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks
 from web.app import create_app
 
 UNIT_TESTS = Path(__file__).resolve().parent / "unit"
+# Suites written before consent was recorded capture for users without any (docs/privacy.md): they run
+# with consent not enforced, here and in the server processes they start; tests/consent/ enforces it.
+os.environ.setdefault("A3CP_CONSENT_REQUIRED", "0")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,6 +57,7 @@ def settings(tmp_path: Path) -> Settings:
         data_root=tmp_path / "data",
         log_root=tmp_path / "logs",
         db_url=f"sqlite:///{tmp_path / 'projection.sqlite3'}",
+        consent_required=False,
     )
 
 

@@ -23,7 +23,9 @@ from web.routes import (
     auth,
     camera_feed_worker,
     capture_ws,
+    consent,
     contract,
+    curation,
     demo,
     extractor,
     session_manager,
@@ -34,6 +36,8 @@ from web.sweeper import sweeper_lifespan
 logger = logging.getLogger("a3cp.web")
 ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
 ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
+# Issue 17: consent, curation, landmarks (docs/privacy.md); served, documented once the accounts wiring is.
+PRIVACY_ROUTE_MODULES = [consent, curation]
 
 
 def account_openapi() -> dict[str, Any]:
@@ -50,10 +54,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         for path in remove_crash_leftovers(settings):
             logger.warning("removed a stray temp file of an interrupted write: %s", path)
     # docs/deployment.md: the extractor role serves only its internal capture endpoint.
-    modules = [extractor] if settings.role == "extractor" else ROUTE_MODULES + ACCOUNT_ROUTE_MODULES
+    served = ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
+    modules = [extractor] if settings.role == "extractor" else served
     # Issue 16, wave 1: the account routes are served but not yet documented (the existing OpenAPI tests
     # count today's reads); wave 2 documents them, with every operation protected (`account_openapi`).
-    documented = [module for module in modules if module not in ACCOUNT_ROUTE_MODULES]
+    undocumented = ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
+    documented = [module for module in modules if module not in undocumented]
     document = declare_security(build_openapi([op for module in documented for op in module.operations]), [])
 
     async def openapi(request: Request) -> JSONResponse:

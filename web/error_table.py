@@ -42,6 +42,9 @@ ERRORS: dict[str, ErrorKind] = {
     "record_not_found": ErrorKind(404, None, "no such record"),
     "user_not_found": ErrorKind(404, None, "no such user"),
     "invalid_request": ErrorKind(400, None, "the request contradicts the session's state"),
+    # consent and erasure (a3cp.domain.consent, docs/privacy.md)
+    "consent_required": ErrorKind(403, CLOSE_NORMAL, "the person has not given the consent this needs"),
+    "capture_erased": ErrorKind(410, None, "the capture was erased"),
     # the capture policy (a3cp.domain.capture_policy) and the frame decoder (a3cp.capture.frames)
     "fps_invalid": ErrorKind(*_REFUSED, "the frame rate must be above 0"),
     "limit_fps_exceeded": ErrorKind(*_REFUSED, f"the frame rate was above {MAX_FPS:g} frames per second"),

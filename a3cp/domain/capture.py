@@ -49,8 +49,10 @@ def feature_event(
     spec: CaptureSpec,
     timestamp_end: str,
     raw_features_ref: dict[str, Any],
-    quality: dict[str, float],
+    quality: dict[str, float | bool],
     now: str,
+    consent_record_id: str | None = None,
+    consent_position: int | None = None,
 ) -> CaptureFeatures:
     """The one event a capture records (performer "system": the extractor produced it)."""
     annotation = None
@@ -79,4 +81,6 @@ def feature_event(
         raw_features_ref=FeaturesRef.model_validate(raw_features_ref),
         quality=quality,
         annotation=annotation,
+        consent_record_id=consent_record_id,
+        consent_position=consent_position,
     )

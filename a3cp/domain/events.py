@@ -103,6 +103,9 @@ class CaptureFeatures(RecordedEvent):
     raw_features_ref: FeaturesRef | None = None
     quality: dict[str, Any] | None = None
     annotation: FeatureAnnotation | None = None
+    # docs/privacy.md: the `consent.granted` it was taken under, and the consent stream's length then
+    consent_record_id: str | None = None
+    consent_position: int | None = None
 
 
 _KINDS: dict[str, type[RecordedEvent]] = {

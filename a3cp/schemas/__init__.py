@@ -39,6 +39,18 @@ from a3cp.schemas.capture_ws import (
     CaptureOpen,
     CaptureResult,
 )
+from a3cp.schemas.consent import (
+    ConsentChange,
+    ConsentGrantInput,
+    ConsentView,
+    ConsentWithdrawInput,
+    CurationChange,
+    DiscardInput,
+    ErasureInput,
+    LabelInput,
+    RestoreInput,
+    ScopeView,
+)
 from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.projection import (
     CaptureSummary,
@@ -74,6 +86,16 @@ __all__ = [
     "Outcome",
     "SetupInput",
     "CaptureCreated",
+    "ConsentChange",
+    "ConsentGrantInput",
+    "ConsentView",
+    "ConsentWithdrawInput",
+    "CurationChange",
+    "DiscardInput",
+    "ErasureInput",
+    "LabelInput",
+    "RestoreInput",
+    "ScopeView",
     "CaptureFinish",
     "CaptureMeta",
     "CaptureSpec",

@@ -90,6 +90,13 @@ class AuditAction(StrEnum):
     READ_LANDMARKS = "read_landmarks"
     EXPORT = "export"
     READ_AUDIT = "read_audit"
+    CONSENT_GRANTED = "consent_granted"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    READ_CONSENT = "read_consent"
+    ERASURE = "erasure"
+    CAPTURE_LABELED = "capture_labeled"
+    CAPTURE_DISCARDED = "capture_discarded"
+    CAPTURE_RESTORED = "capture_restored"
 
 
 class Outcome(StrEnum):

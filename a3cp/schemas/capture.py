@@ -84,4 +84,4 @@ class CaptureCreated(BaseModel):
     T: int
     D: int
     raw_features_ref: RawFeaturesRef
-    quality: dict[str, float]
+    quality: dict[str, float | bool]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,6 +24,8 @@ class CaptureSummary(BaseModel):
     encoding: str | None = None
     quality: dict[str, Any] | None = None
     annotation_intent: str | None = None
+    label: str | None = Field(default=None, description="The current label: relabelled, else the annotation")
+    status: Literal["active", "discarded", "erased"] = "active"
 
 
 class SessionDetail(Session):

@@ -33,12 +33,14 @@ from a3cp.capture.reservation import Owner, reserve
 from a3cp.config import CAPACITY_RETRY_AFTER_S, Settings
 from a3cp.domain.capture import encoding_tag, epoch_ms_of, feature_event, policy_for
 from a3cp.domain.capture_policy import CapturePolicy
+from a3cp.domain.consent import UNENFORCED, CaptureBasis, capture_basis, without_face
 from a3cp.domain.errors import RecordIdConflict
 from a3cp.domain.events import Append, Decision
 from a3cp.domain.session import SessionState, require_active
 from a3cp.landmarks.holistic import MEDIAPIPE_VERSION, HolisticTracker
 from a3cp.landmarks.layout import FEATURE_DIM, detection_fractions
 from a3cp.schemas import CaptureCreated, CaptureSpec, RawFeaturesRef, utc_now
+from a3cp.services.consent import ConsentService
 from a3cp.services.session_log import SessionLog
 from a3cp.storage_layout import StorageLayout
 
@@ -65,8 +67,10 @@ class CaptureHandle:
         settings: Settings,
         session_log: SessionLog,
         slot: Slot,
+        basis: CaptureBasis = UNENFORCED,
     ) -> None:
         self.spec = spec
+        self.basis = basis
         self._settings = settings
         self._session_log = session_log
         self._policy = policy
@@ -113,8 +117,12 @@ class CaptureHandle:
         spec = self.spec
         layout = StorageLayout(self._settings)
         directory = layout.features_dir(spec.user_id, spec.session_id, create=True)
+        if not self.basis.store_face:  # docs/privacy.md: without `store_face` the face is never written
+            features = without_face(features)
+        quality: dict[str, float | bool] = dict(detection_fractions(features))
+        if not self.basis.store_face:
+            quality["face_stored"] = False
         payload = encode_npz(features, timestamps)
-        quality = detection_fractions(features)
         marker = layout.record_marker(spec.record_id, create_dir=True)
         with reserve(marker, Owner(spec.user_id, spec.session_id), self._recorded_in):
             # Held: a racer with this record_id anywhere waits here, then gets its 409 having written
@@ -127,7 +135,17 @@ class CaptureHandle:
             def decide(state: SessionState) -> Decision:
                 require_active(state)
                 _check_unused(state, spec.record_id)
-                return Append(feature_event(spec, timestamp_end, reference, quality, utc_now()))
+                basis = self.basis
+                event = feature_event(
+                    spec,
+                    timestamp_end,
+                    reference,
+                    quality,
+                    utc_now(),
+                    basis.consent_record_id,
+                    basis.consent_position,
+                )
+                return Append(event)
 
             try:
                 self._session_log.decide_and_append(spec.user_id, spec.session_id, decide)
@@ -165,11 +183,18 @@ class CaptureHandle:
 class CaptureService:
     """Opens captures after the cheap checks; `find_record` looks a record_id up across all logs."""
 
-    def __init__(self, settings: Settings, session_log: SessionLog, find_record: RecordLookup) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        session_log: SessionLog,
+        find_record: RecordLookup,
+        consent: ConsentService | None = None,
+    ) -> None:
         self.settings = settings
         self.session_log = session_log
         self.find_record = find_record
         self.admission = Admission(settings.capture_capacity, CAPACITY_RETRY_AFTER_S)
+        self.consent = consent or ConsentService(settings)
 
     def open(self, spec: CaptureSpec) -> CaptureHandle:
         """The checks, then a slot (CapacityExhausted when none is free); no graph, no buffer yet."""
@@ -179,7 +204,14 @@ class CaptureService:
         _check_unused(state, spec.record_id)
         if self.find_record(spec.record_id) is not None:
             raise _record_id_taken()
-        return CaptureHandle(spec, policy, self.settings, self.session_log, self.admission.admit())
+        basis = self.basis_for(spec.user_id)  # before a slot is taken: a refusal holds no capacity
+        return CaptureHandle(spec, policy, self.settings, self.session_log, self.admission.admit(), basis)
+
+    def basis_for(self, user_id: str) -> CaptureBasis:
+        """The consent a capture for `user_id` is taken under; ConsentRequired (nothing written) without."""
+        if not self.settings.consent_required:
+            return UNENFORCED
+        return capture_basis(self.consent.state(user_id), utc_now())
 
     async def open_async(self, spec: CaptureSpec) -> AsyncCapture:
         """Open a capture whose frames are tracked in a worker thread (see AsyncCapture)."""

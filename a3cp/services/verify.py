@@ -22,7 +22,9 @@ import numpy as np
 from a3cp.capture.artifact import ARTIFACT_SUFFIX, file_digest
 from a3cp.capture.locked_temp import remove_stray_temp_files, stray_temp_files
 from a3cp.config import Settings
+from a3cp.domain.consent import erasure_targets
 from a3cp.domain.events import CaptureFeatures, FeaturesRef, parse_event
+from a3cp.services.consent import ConsentService, fact_of
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore
 
@@ -49,6 +51,8 @@ class VerifyReport:
     duplicates: list[str] = field(default_factory=list)
     orphans: list[Path] = field(default_factory=list)
     strays: list[Path] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)  # captures per curation status
+    erasure_pending: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -63,6 +67,10 @@ class VerifyReport:
         lines += [f"FAIL {record_id}: more than one feature event" for record_id in self.duplicates]
         lines += [f"FAIL orphan feature file with no event: {path}" for path in self.orphans]
         lines += [f"FAIL stray temp file of an interrupted write: {path}" for path in self.strays]
+        lines += [
+            f"FAIL {record_id}: erasure pending (finished at the next start)"
+            for record_id in self.erasure_pending
+        ]
         return lines
 
     def summary(self) -> str:
@@ -151,7 +159,23 @@ def verify(settings: Settings, user_id: str | None = None, session_id: str | Non
     """Check every feature event of the selected logs, and look for orphan feature files."""
     layout = StorageLayout(settings)
     events = feature_events(settings, user_id, session_id)
-    report = VerifyReport(checks=[check_feature_event(settings, event) for event in events])
+    consent = ConsentService(settings)
+    states = {user: consent.state(user) for user in {event.user_id for event in events}}
+    pending = {
+        capture.record_id
+        for user, state in states.items()
+        for capture, _ in erasure_targets(state, (fact_of(e) for e in events if e.user_id == user))
+    }
+    report = VerifyReport()
+    for event in events:
+        status = states[event.user_id].status_of(event.record_id)
+        report.statuses[status] += 1
+        if status == "erased":
+            report.checks.append(_check_erased(settings, event))
+        elif event.record_id in pending:
+            report.erasure_pending.append(event.record_id)
+        else:
+            report.checks.append(check_feature_event(settings, event))
     counts = Counter(event.record_id for event in events)
     report.duplicates = sorted(record_id for record_id, count in counts.items() if count > 1)
     referenced = {
@@ -187,6 +211,14 @@ def remove_crash_leftovers(settings: Settings) -> list[Path]:
     for features_dir in layout.features_dirs():
         removed += remove_stray_temp_files(features_dir)
     return removed
+
+
+def _check_erased(settings: Settings, event: CaptureFeatures) -> RecordCheck:
+    """An erased capture is valid when its file is gone."""
+    path = _resolve(settings, event.raw_features_ref.uri if event.raw_features_ref is not None else None)
+    return RecordCheck(
+        event, ("erased capture's feature file still exists",) if path and path.exists() else ()
+    )
 
 
 def load_feature_event(settings: Settings, log_path: str, offset: int) -> CaptureFeatures | None:
