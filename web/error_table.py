@@ -78,7 +78,6 @@ ERRORS: dict[str, ErrorKind] = {
     "invalid_multipart": ErrorKind(400, None, "the upload is not a well-formed multipart body"),
     "unsupported_media_type": ErrorKind(415, None, "the upload must be multipart/form-data"),
     "payload_too_large": ErrorKind(413, None, "the upload is too large"),
-    "caller_required": ErrorKind(401, None, "the request must name its caller"),
     "http_error": ErrorKind(404, None, "the server could not serve this address"),
     "insufficient_storage": ErrorKind(507, CLOSE_INTERNAL_ERROR, "the server's disk is full; retry later"),
     "storage_error": ErrorKind(500, CLOSE_INTERNAL_ERROR, "the server could not store the request"),

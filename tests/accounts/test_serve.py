@@ -21,13 +21,13 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
+from tests.deployment.processes import READY_WAIT_S, free_port
 
 from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
 from a3cp.storage_layout import StorageLayout
 from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
-from tests.deployment.processes import READY_WAIT_S, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

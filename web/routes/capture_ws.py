@@ -9,6 +9,11 @@ close code come from the error table (web/error_table.py): malformed JSON closes
 protocol error 1008, a capture rule or a session no longer active sends `capture.abort` then closes
 1000. Success sends `capture.result` (the HTTP endpoint's 201 body) and closes 1000. Any other end -
 abort, timeout, dropped connection - aborts the pipeline, which leaves no feature file and no event.
+
+The upgrade must prove an account (cookie, with this service's own Origin, or a Bearer token): otherwise
+it is refused before accept (HTTP 401/403 naming the reason) and nothing is read. capture.open must name
+a user granted to a carer account, and a performer_id that is the account's (or none): otherwise
+`capture.abort` (forbidden / performer_mismatch) and close 1008. A capture that was opened is audited.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from a3cp.accounts.policy import Action, Decision, Principal, authorize
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
 from a3cp.config import Settings
 from a3cp.domain.capture import epoch_ms_of
@@ -34,16 +40,20 @@ from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFoun
 from a3cp.faults import Fault
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
-    SYSTEM_PERFORMER,
+    AuditAction,
     CaptureAbort,
     CaptureClose,
     CaptureFrameMeta,
     CaptureOpen,
     CaptureResult,
     CaptureSpec,
+    Outcome,
     utc_now,
 )
-from web.error_table import CLOSE_NORMAL, ws_abort
+from web.access import outcome_of, record_audit
+from web.auth import websocket_principal
+from web.error_table import CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, http_status, ws_abort
+from web.errors import error_response
 from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
@@ -111,8 +121,9 @@ def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | Captu
 class CaptureConnection:
     """One connection's capture: the socket, the framing state, the capture policy, the pipeline."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, principal: Principal) -> None:
         self.ws = websocket
+        self.principal = principal
         self.services: CaptureServices = websocket.app.state.services
         self.settings = self.services.settings
         self.open: CaptureOpen | None = None
@@ -129,10 +140,13 @@ class CaptureConnection:
             await self._serve()
         except ClientGone:
             logger.info("capture client went away; capture discarded")
+            await self._audit(Outcome.FAILED)
         except (ProtocolViolation, DomainError, Fault) as exc:
+            await self._audit(outcome_of(exc))
             await self._abort(exc.code, exc.message)
         except Exception:
             logger.exception("capture failed")
+            await self._audit(Outcome.FAILED)
             await self._abort("internal_error", "the server failed")
         finally:
             if self.pipeline is not None and not self.finished:
@@ -170,8 +184,19 @@ class CaptureConnection:
             else:
                 raise ProtocolViolation("capture.open may be sent once per connection")
 
+    def _admit(self, message: CaptureOpen) -> str:
+        """The performer_id to record for this open: the account's, when it may capture for the user."""
+        if message.performer_id is not None and message.performer_id != self.principal.account:
+            raise ProtocolViolation("performer_id must be the authenticated account", "performer_mismatch")
+        if authorize(self.principal, Action.CAPTURE, message.user_id) is not Decision.ALLOWED:
+            raise ProtocolViolation(
+                f"account {self.principal.account!r} may not capture this data", "forbidden"
+            )
+        return self.principal.account
+
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
+        performer_id = self._admit(message)
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
             CaptureDeclaration(
@@ -181,7 +206,7 @@ class CaptureConnection:
                 height=message.height,
             )
         )
-        self.pipeline = await open_pipeline(self.services.captures, message)
+        self.pipeline = await open_pipeline(self.services.captures, message, performer_id)
         self.last_session_check = time.monotonic()
 
     def _check_envelope(self, message: CaptureFrameMeta | CaptureClose) -> None:
@@ -229,6 +254,7 @@ class CaptureConnection:
         self.policy.close(epoch_ms_of(message.timestamp_end))
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
+        await self._audit(Outcome.OK)  # durable before the result is sent
         result = CaptureResult.wrap(self._server_envelope(), body)
         await self.ws.send_text(result.model_dump_json(exclude_none=True))
         await self.ws.close(CLOSE_NORMAL)
@@ -259,6 +285,20 @@ class CaptureConnection:
             "capture_id": self.open.capture_id,
         }
 
+    async def _audit(self, outcome: Outcome) -> None:
+        """The audit record of an opened capture (a connection that never opened one touched no data)."""
+        if self.open is None:
+            return
+        await run_in_threadpool(
+            record_audit,
+            self.ws,
+            self.principal,
+            AuditAction.CAPTURE,
+            outcome,
+            user_id=self.open.user_id,
+            object_id=self.open.record_id,
+        )
+
     async def _abort(self, code: str, message: str) -> None:
         """Tell the client why (when a capture was open), then close; both codes from the error table."""
         if self.ws.client_state != WebSocketState.CONNECTED:
@@ -275,7 +315,7 @@ class CaptureConnection:
             logger.info("capture client left before the abort was delivered")
 
 
-async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> OpenCapture:
+async def open_pipeline(captures: CapturePipeline, message: CaptureOpen, performer_id: str) -> OpenCapture:
     """Open the shared capture pipeline for an open whose declaration the policy has accepted."""
     spec = CaptureSpec(
         schema_version=message.schema_version,
@@ -283,7 +323,7 @@ async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> Open
         user_id=message.user_id,
         timestamp=message.timestamp,
         session_id=message.session_id,
-        performer_id=message.performer_id or SYSTEM_PERFORMER,
+        performer_id=performer_id,
         capture_id=message.capture_id,
         timestamp_start=message.timestamp_start,
         fps=message.fps_target,
@@ -294,8 +334,22 @@ async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> Open
     return await captures.open_async(spec)
 
 
+async def refuse_upgrade(websocket: WebSocket, code: str, message: str) -> None:
+    """Refuse before accept: an HTTP error answer naming `code` where the server can send one, else a
+    close (which the server answers with HTTP 403); either way not one message is read."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(http_status(code), code, message))
+    else:
+        await websocket.close(CLOSE_POLICY_VIOLATION, reason=code)
+
+
 async def capture_endpoint(websocket: WebSocket) -> None:
-    await CaptureConnection(websocket).run()
+    principal, reason = await websocket_principal(websocket)
+    if principal is None:
+        code = "unauthenticated" if reason == "unauthenticated" else "forbidden"
+        await refuse_upgrade(websocket, code, reason)
+        return
+    await CaptureConnection(websocket, principal).run()
 
 
 routes = [WebSocketRoute(PATH, capture_endpoint)]
