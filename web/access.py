@@ -69,9 +69,9 @@ class DataRequest:
 
     def claim_performer(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` (a raw JSON object) with performer_id the account's name: omitted → filled in; another
-        name → 403 performer_mismatch; a non-string is left for the model to refuse (400)."""
+        name → 403 performer_mismatch; a value that is no valid id is left for the model to refuse (400)."""
         claimed = body.get("performer_id")
-        if claimed is None or isinstance(claimed, str):
+        if claimed is None or (isinstance(claimed, str) and _safe(claimed) is not None):
             return {**body, "performer_id": performer_for(self.auth.principal, claimed)}
         return body
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from web.caller import CALLER_HEADER
 
 from a3cp.landmarks.layout import FEATURE_DIM, PARTS
 from a3cp.schemas import A3CPMessage, RawFeaturesRef
 from a3cp.services.verify import verify
 from bench.client import CAPTURE_FRAMES, capture_meta
 from tests.fixtures.recorded import feature_events, feature_files
-from web.caller import CALLER_HEADER
 
 
 def test_capture_of_a_real_person_records_one_verified_feature_file(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from web.caller import CALLER_HEADER
 
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
@@ -18,7 +19,6 @@ from projections import migrate, queries
 from projections.engine import make_engine
 from projections.models import LogCheckpoint, RecordRow, SessionRow
 from projections.store import Projection
-from web.caller import CALLER_HEADER
 
 PG_URL_ENV = "A3CP_TEST_PG_URL"
 

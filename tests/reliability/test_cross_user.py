@@ -23,8 +23,8 @@ from a3cp.config import Settings
 from a3cp.storage_layout import ID_PATTERN
 from bench.client import CAPTURE_PATH, END, capture_meta, multipart, request_body, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import is_account_file
 from tests.fixtures.ws_capture import Capture
-from web.caller import CALLER_HEADER
 
 OWNER = "bea"
 ATTACKERS = ("al", "mallory")  # al has a session of her own, mallory has nothing on disk
@@ -38,7 +38,8 @@ def tree(settings: Settings) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for root in (settings.data_root, settings.log_root):
         for path in sorted(root.rglob("*")):
-            found[str(path)] = path.read_bytes() if path.is_file() else b"<dir>"
+            if not is_account_file(path):
+                found[str(path)] = path.read_bytes() if path.is_file() else b"<dir>"
     return found
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from starlette.testclient import TestClient
+from web.caller import CALLER_HEADER
 
 from a3cp import cli
 from a3cp.config import Settings
@@ -31,7 +32,6 @@ from eventstore import read_log
 from projections import sqlite_file
 from projections.models import Base
 from web.app import create_app
-from web.caller import CALLER_HEADER
 
 USERS = ("ana", "ben")
 Client = TestClient | httpx.Client
