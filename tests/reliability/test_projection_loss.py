@@ -31,6 +31,7 @@ from bench.processes import ServerProcess, free_port, split_env
 from eventstore import read_log
 from projections import sqlite_file
 from projections.models import Base
+from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
 
 USERS = ("ana", "ben")
@@ -95,7 +96,7 @@ FAULTS: dict[str, Callable[[Path], None]] = {
 def fresh_answers(settings: Settings, scratch: Path) -> dict[tuple[str, str], tuple[int, Any]]:
     """What an app with a projection built from the logs alone answers (the reference)."""
     app = create_app(replace(settings, db_url=f"sqlite:///{scratch / 'reference.sqlite3'}"))
-    with TestClient(app) as reference:
+    with signed_in_client(app) as reference:
         found = answers(reference, settings)
     app.state.services.projection.engine.dispose()
     return found
