@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from tests.deployment.processes import READY_WAIT_S, free_port
+from bench.processes import READY_WAIT_S, free_port
 
 from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
