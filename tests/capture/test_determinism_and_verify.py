@@ -14,10 +14,10 @@ import pytest
 
 from a3cp.config import Settings
 from a3cp.services.verify import verify
-from a3cp.storage_layout import session_features_dir
+from a3cp.storage_layout import ACCESS_STREAM, AUDIT_DIR, session_features_dir
 from bench.client import CAPTURE_FRAMES, CAPTURE_PATH, capture_meta, multipart, start_session
 from bench.person import person_frames
-from tests.fixtures.accounts import signed_in_client
+from tests.fixtures.accounts import CREDENTIALS_FILE, signed_in_client
 from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
 
@@ -76,8 +76,10 @@ def recorded(settings: Settings, recording: tuple[Settings, dict]) -> dict:
     """The module's capture, its log and feature file copied into this test's roots (a test may break
     its copy); the 201 body it was recorded with."""
     source, body = recording
-    shutil.copytree(source.data_root, settings.data_root, dirs_exist_ok=True)
-    shutil.copytree(source.log_root, settings.log_root, dirs_exist_ok=True)
+    # Not the account layer: this test's own accounts (the client fixture's login) stay as they are.
+    skip = shutil.ignore_patterns(ACCESS_STREAM, AUDIT_DIR, CREDENTIALS_FILE + "*")
+    shutil.copytree(source.data_root, settings.data_root, dirs_exist_ok=True, ignore=skip)
+    shutil.copytree(source.log_root, settings.log_root, dirs_exist_ok=True, ignore=skip)
     return body
 
 
