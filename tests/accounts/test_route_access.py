@@ -29,8 +29,6 @@ from bench.client import CAPTURE_PATH, END, START, capture_meta, multipart, requ
 from tests.fixtures.accounts import OTHER_PASSWORD, anonymous, other_account
 from tests.fixtures.ws_capture import Capture
 
-pytestmark = pytest.mark.fast
-
 ORIGIN = "http://testserver"
 WS_PATH = "/camera_feed_worker/capture"
 USERS = ("u1", "u2", "u3")
