@@ -1,6 +1,7 @@
 """API: sessions.start + sessions.end requests/s and latency percentiles against a real `a3cp serve`
 (fdatasync on, SQLite projection), driven by a load generator in a second process on loopback:
-CONCURRENCY clients, each starting a session and ending it, over and over.
+CONCURRENCY clients, each starting a session and ending it, over and over, authenticated by an API
+token (each request also checks the grant and appends its audit record: docs/security.md).
 
 `--profile FILE` samples the server with py-spy while the load runs (bench.profile): how request
 threads waiting in SQLite's busy handler were found (docs/benchmarks.md)."""
@@ -25,10 +26,11 @@ from bench.profile import hottest, sampled
 from bench.server import served
 
 CONCURRENCY = 8
+USERS = tuple(f"load-user-{index}" for index in range(CONCURRENCY))
 
 
 async def _client(http: httpx.AsyncClient, index: int, pairs: int, latencies: list[float]) -> None:
-    user_id = f"load-user-{index}"
+    user_id = USERS[index]
     for _ in range(pairs):
         began = time.perf_counter()
         started = await http.post(START, json=request_body(user_id, timestamp=utc_now()))
@@ -41,25 +43,25 @@ async def _client(http: httpx.AsyncClient, index: int, pairs: int, latencies: li
         assert ended.status_code == 200, ended.text
 
 
-async def _load(url: str, pairs_per_client: int) -> tuple[float, list[float]]:
+async def _load(url: str, headers: dict[str, str], pairs_per_client: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     limits = httpx.Limits(max_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
         began = time.perf_counter()
         await asyncio.gather(*(_client(http, i, pairs_per_client, latencies) for i in range(CONCURRENCY)))
         return time.perf_counter() - began, latencies
 
 
-def _generator(url: str, pairs_per_client: int, results: Connection) -> None:
-    results.send(asyncio.run(_load(url, pairs_per_client)))
+def _generator(url: str, headers: dict[str, str], pairs_per_client: int, results: Connection) -> None:
+    results.send(asyncio.run(_load(url, headers, pairs_per_client)))
 
 
 def run(pairs_per_client: int, stacks: Path | None = None) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
-        asyncio.run(_load(server.url, 2))  # warm-up: connections, first migration check, imports
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), USERS) as server:
+        asyncio.run(_load(server.url, server.headers, 2))  # warm-up: connections, migration check, imports
         receiving, sending = multiprocessing.Pipe(duplex=False)
         generator = multiprocessing.get_context("spawn").Process(
-            target=_generator, args=(server.url, pairs_per_client, sending)
+            target=_generator, args=(server.url, server.headers, pairs_per_client, sending)
         )
         with sampled(server.pid, stacks) if stacks else nullcontext():
             generator.start()

@@ -74,7 +74,7 @@ def http_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
     response = httpx.post(
         server.url + CAPTURE_PATH,
         content=_multipart(meta, jpegs, marks),
-        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+        headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **server.headers},
         timeout=600,
     )
     latency = time.perf_counter() - marks["last_frame_sent"]
@@ -93,7 +93,7 @@ def ws_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
         return json.dumps({**envelope, **fields})
 
     url = server.url.replace("http://", "ws://") + "/camera_feed_worker/capture"
-    with connect(url, max_size=2**20) as ws:
+    with connect(url, max_size=2**20, additional_headers=server.headers) as ws:
         ws.send(
             message(
                 "capture.open",
@@ -177,8 +177,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     lengths = (2, 3) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
-    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), (USER,)) as server:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as http:
             session_id = start_session(http, USER)
         http_capture(server, session_id, frames[: 2 * FPS])  # warm-up: imports, models, first capture
         print(f"server idle RSS after a warm-up capture: {server.rss_mib():.0f} MiB")

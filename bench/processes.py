@@ -1,6 +1,7 @@
 """Real `a3cp serve` processes on loopback (split-mode and projection-loss tests, the benchmarks):
 start, wait until healthy, kill. Each start writes the process's output afresh to its `log_path`
-(a restart after a kill replaces the killed run's output).
+(a restart after a kill replaces the killed run's output). `provision` creates an account, its grants
+and an API token through the `a3cp` CLI on the same roots, as an operator would.
 
 The ingest process runs with `mediapipe` and `cv2` made unimportable, which proves what its image
 (apps/camera_feed_worker/Dockerfile, no extractor extra) relies on: the ingest role never loads them.
@@ -81,6 +82,38 @@ class ServerProcess:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+PROVISION_PASSWORD = "bench password 0123"  # ≥ 12 characters; scripts use the token, never the password
+
+
+def _cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    argv = [sys.executable, "-c", "import sys; " + _RUN_CLI, *args]
+    done = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"a3cp {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def provision(
+    env: dict[str, str], account: str, users: tuple[str, ...] = (), role: str = "carer"
+) -> dict[str, str]:
+    """`a3cp accounts create ACCOUNT --role ROLE`, `accounts grant` each of `users`, `tokens create`:
+    the headers that authenticate as the account."""
+    _cli(
+        env,
+        "accounts",
+        "create",
+        account,
+        "--role",
+        role,
+        "--password-stdin",
+        stdin=PROVISION_PASSWORD + "\n",
+    )
+    for user_id in users:
+        _cli(env, "accounts", "grant", account, user_id)
+    token = _cli(env, "tokens", "create", account).strip().splitlines()[-1]
+    return {"Authorization": f"Bearer {token}"}
 
 
 def split_env(data_root: Path, log_root: Path, extractor_port: int) -> dict[str, str]:

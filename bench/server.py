@@ -1,6 +1,6 @@
 """A real `a3cp serve` process for the benchmarks (bench.processes.ServerProcess: temporary roots,
-free loopback port, health wait) and its memory, read from /proc: current RSS and the peak since the
-last reset."""
+free loopback port, health wait, the carer account `carer01` and its API token made with the CLI) and
+its memory, read from /proc: current RSS and the peak since the last reset."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.processes import ServerProcess, free_port
+from bench.client import PERFORMER
+from bench.processes import ServerProcess, free_port, provision
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
     pid: int
+    headers: dict[str, str]  # authenticate as the carer account the requests name as performer
 
     def _status_kib(self, key: str) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
@@ -36,14 +38,16 @@ class Server:
 
 
 @contextmanager
-def served(root: Path) -> Iterator[Server]:
-    """`a3cp serve` (role all, fdatasync on, SQLite projection) on data under `root`."""
+def served(root: Path, users: tuple[str, ...]) -> Iterator[Server]:
+    """`a3cp serve` (role all, fdatasync on, SQLite projection) on data under `root`, with the carer
+    `carer01` granted `users`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("A3CP_")}
     # Its clients record no consent (docs/privacy.md): consent is not what a benchmark measures.
     env.update(DATA_ROOT=str(root / "data"), LOG_ROOT=str(root / "logs"), A3CP_CONSENT_REQUIRED="0")
+    headers = provision(env, PERFORMER, users)
     process = ServerProcess("all", free_port(), env, root / "server.log").start()
     try:
         assert process.process is not None
-        yield Server(process.url, process.process.pid)
+        yield Server(process.url, process.process.pid, headers)
     finally:
         process.stop()

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated DATA_ROOT/LOG_ROOT per test and an app client on it.
+"""Shared fixtures: an isolated DATA_ROOT/LOG_ROOT per test and an app client on it, logged in as the
+fixture carer `carer01` (tests/fixtures/accounts.py: its token, and a grant for each user it touches).
 
 With CI=true a skipped test fails the run: in CI nothing may be skipped for lack of a tool.
 `make test-fast` runs the tests marked `fast`: all of tests/unit/, and the modules (`pytestmark =
@@ -16,6 +17,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks for every test)
     pytest_runtest_logreport,
     pytest_sessionfinish,
@@ -63,9 +65,10 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    """The app on `settings` (a folder's conftest may override `settings`: PostgreSQL, short timeouts)."""
+    """The app on `settings` (a folder's conftest may override `settings`: PostgreSQL, short timeouts),
+    authenticated as `carer01`."""
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with signed_in_client(app) as test_client:
         yield test_client
     app.state.services.projection.engine.dispose()
 

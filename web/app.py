@@ -1,4 +1,9 @@
-"""The Starlette application: routes, error handlers, OpenAPI document."""
+"""The Starlette application: routes, error handlers, OpenAPI document.
+
+Every route needs an account (web/auth.py, web/access.py) except /healthz, /openapi.json, /contract.json,
+/login, POST /auth/login, the setup link and the static assets; /openapi.json declares the cookie and
+bearer schemes and requires them on every operation but the login.
+"""
 
 from __future__ import annotations
 
@@ -34,15 +39,15 @@ from web.routes import (
 from web.sweeper import sweeper_lifespan
 
 logger = logging.getLogger("a3cp.web")
-ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
+DATA_ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
 ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
-# Issue 17: consent, curation, landmarks (docs/privacy.md); served, documented once the accounts wiring is.
-PRIVACY_ROUTE_MODULES = [consent, curation]
+PRIVACY_ROUTE_MODULES = [consent, curation]  # consent, curation, landmarks (docs/privacy.md)
+ROUTE_MODULES = DATA_ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
 
 
-def account_openapi() -> dict[str, Any]:
-    """The OpenAPI description of the account routes, their security declared (wave 2 merges it in)."""
-    operations = [op for module in ACCOUNT_ROUTE_MODULES for op in module.operations]
+def openapi_document(modules: list[Any]) -> dict[str, Any]:
+    """The OpenAPI description of `modules`' operations, each protected (the login excepted)."""
+    operations = [op for module in modules for op in module.operations]
     return declare_security(build_openapi(operations), operations)
 
 
@@ -54,13 +59,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         for path in remove_crash_leftovers(settings):
             logger.warning("removed a stray temp file of an interrupted write: %s", path)
     # docs/deployment.md: the extractor role serves only its internal capture endpoint.
-    served = ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
-    modules = [extractor] if settings.role == "extractor" else served
-    # Issue 16, wave 1: the account routes are served but not yet documented (the existing OpenAPI tests
-    # count today's reads); wave 2 documents them, with every operation protected (`account_openapi`).
-    undocumented = ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
-    documented = [module for module in modules if module not in undocumented]
-    document = declare_security(build_openapi([op for module in documented for op in module.operations]), [])
+    if settings.role == "extractor":  # internal, behind the authenticating ingest (docs/deployment.md)
+        modules: list[Any] = [extractor]
+        document = build_openapi(extractor.operations)
+    else:
+        modules = ROUTE_MODULES
+        document = openapi_document(modules)
 
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(document)

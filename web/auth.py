@@ -168,12 +168,20 @@ async def require_account(
     looks exactly like a missing one; default a plain 404); a refused write or action raises 403.
     """
     auth = await require_login(request)
+    permit(auth, action, user_id, hidden=hidden)
+    return auth
+
+
+def permit(
+    auth: Authenticated, action: Action, user_id: str | None, *, hidden: Exception | None = None
+) -> None:
+    """Raise unless `authorize` allows it: `hidden` (default a plain 404) for a read the account may not
+    see, 403 for a refused write or action."""
     decision = authorize(auth.principal, action, user_id)
     if decision is Decision.NOT_FOUND:
         raise hidden or not_found()
     if decision is Decision.FORBIDDEN:
         raise forbidden(f"account {auth.principal.account!r} may not {action.value} this data")
-    return auth
 
 
 def performer_for(principal: Principal, claimed: str | None) -> str:

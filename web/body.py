@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,8 @@ from a3cp.schemas import FieldError
 from web.errors import RequestRejected, rejected_from_validation
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+# Applied to the raw JSON object before validation (e.g. the performer_id the account implies).
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def too_large(limit: int) -> RequestRejected:
@@ -80,15 +83,20 @@ def json_object(raw: bytes, field: str = "body") -> dict[str, Any]:
     return data
 
 
-def parse_json(raw: bytes, model: type[ModelT], field: str = "body") -> ModelT:
-    """Validate JSON bytes into `model`; 400 naming each bad field (prefixed `field.` for a part)."""
+def parse_json(
+    raw: bytes, model: type[ModelT], field: str = "body", prepare: Prepare | None = None
+) -> ModelT:
+    """Validate JSON bytes (after `prepare`) into `model`; 400 naming each bad field (prefixed `field.`
+    for a part)."""
     data = json_object(raw, field)
+    if prepare is not None:
+        data = prepare(data)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise rejected_from_validation(exc, prefix="" if field == "body" else field) from None
 
 
-async def parse_json_body(request: Request, model: type[ModelT]) -> ModelT:
-    """Validate the JSON body into `model`; 400 naming each bad field, 413 when too large."""
-    return parse_json(await read_capped(request, MAX_JSON_BODY_BYTES), model)
+async def parse_json_body(request: Request, model: type[ModelT], prepare: Prepare | None = None) -> ModelT:
+    """Validate the JSON body (after `prepare`) into `model`; 400 naming each bad field, 413 if too large."""
+    return parse_json(await read_capped(request, MAX_JSON_BODY_BYTES), model, prepare=prepare)

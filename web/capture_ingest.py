@@ -10,6 +10,7 @@ which part may come where.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,23 @@ from starlette.types import Message
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
 from a3cp.config import MAX_CAPTURE_BYTES, MAX_FRAME_BYTES, MAX_JSON_BODY_BYTES
 from a3cp.schemas import CaptureFinish, CaptureSpec, FieldError
-from web.body import parse_json
+from web.body import Prepare, parse_json
 from web.errors import RequestRejected
 from web.multipart_stream import stream_parts
 
 logger = logging.getLogger("a3cp.web.capture_ingest")
 FRAME_PART = "frame"
 EPOCH_MS_DIGITS = 16  # epoch milliseconds until the year 318857; a longer "number" is not a time
+Admit = Callable[[CaptureSpec], None]  # raises when the capture's declaration is refused
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Who may record this upload: `prepare` fixes the opening part's raw JSON (the performer_id),
+    `admit` checks the validated declaration (the grant) before any capture is opened."""
+
+    prepare: Prepare
+    admit: Admit
 
 
 @dataclass(frozen=True)
@@ -79,9 +90,10 @@ class _TrackedBody:
 class _Upload:
     """One upload's place in its grammar: which parts have been seen, the capture they opened."""
 
-    def __init__(self, grammar: PartGrammar, pipeline: CapturePipeline) -> None:
+    def __init__(self, grammar: PartGrammar, pipeline: CapturePipeline, admission: Admission | None) -> None:
         self.grammar = grammar
         self.pipeline = pipeline
+        self.admission = admission
         self.capture: OpenCapture | None = None
         self.frame_ms: int | None = None
         self.closed = False
@@ -92,7 +104,11 @@ class _Upload:
         if self.capture is None:
             if name != grammar.opening:
                 raise _rejected(grammar.opening, f"the first part must be `{grammar.opening}`")
-            self.capture = await self.pipeline.open_async(parse_json(data, grammar.spec_model, name))
+            admission = self.admission
+            spec = parse_json(data, grammar.spec_model, name, admission.prepare if admission else None)
+            if admission is not None:
+                admission.admit(spec)
+            self.capture = await self.pipeline.open_async(spec)
         elif self.closed:
             raise _rejected(name or "body", f"unexpected part {name!r} after `{grammar.closing}`")
         elif name == FRAME_PART:
@@ -115,10 +131,14 @@ class _Upload:
         return await self.capture.finish(self.timestamp_end)
 
 
-async def ingest_capture(request: Request, grammar: PartGrammar, pipeline: CapturePipeline) -> dict[str, Any]:
-    """Stream the upload into `pipeline` part by part; the 201 body. Any error leaves nothing recorded."""
+async def ingest_capture(
+    request: Request, grammar: PartGrammar, pipeline: CapturePipeline, admission: Admission | None = None
+) -> dict[str, Any]:
+    """Stream the upload into `pipeline` part by part; the 201 body. Any error leaves nothing recorded.
+    `admission` (None on the extractor's internal endpoint, behind the authenticated ingest) decides
+    whether the account may record it."""
     body = _TrackedBody(request)
-    upload = _Upload(grammar, pipeline)
+    upload = _Upload(grammar, pipeline, admission)
     try:
         async for name, data in stream_parts(
             Request(request.scope, body.receive), MAX_CAPTURE_BYTES, grammar.part_limit

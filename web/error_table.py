@@ -95,7 +95,6 @@ ERRORS: dict[str, ErrorKind] = {
     "request_timeout": ErrorKind(408, None, "the upload was too slow or stalled; try again"),
     "request_head_too_large": ErrorKind(431, None, "the request's headers are too large"),
     "too_many_connections": ErrorKind(503, None, "too many open connections from this device"),
-    "caller_required": ErrorKind(401, None, "the request must name its caller"),
     "http_error": ErrorKind(404, None, "the server could not serve this address"),
     "insufficient_storage": ErrorKind(507, CLOSE_INTERNAL_ERROR, "the server's disk is full; retry later"),
     "storage_error": ErrorKind(500, CLOSE_INTERNAL_ERROR, "the server could not store the request"),

@@ -1,5 +1,5 @@
 """The read API's service: bring the projection up to date (and sweep timeouts), then query it for
-the caller, who sees only their own sessions and records (another user's are "not found").
+a caller who sees only the users `visible` admits (another user's sessions and records are "not found").
 
 Every read goes through `Projection.run`, so a deleted or damaged SQLite file is rebuilt from the
 logs before the answer, or the caller gets ProjectionUnavailable (503).
@@ -44,16 +44,16 @@ class ReadService:
 
         return self.projection.run(work)
 
-    def session(self, session_id: str, caller: str) -> SessionDetail:
+    def session(self, session_id: str, visible: Callable[[str], bool]) -> SessionDetail:
         require_safe_id(session_id, "session_id")
         found = self._fresh(lambda: queries.session(self.projection.engine, session_id))
-        if found is None or found.user_id != caller:
+        if found is None or not visible(found.user_id):
             raise SessionNotFound(f"no session {session_id}", "session_id")
         return found
 
-    def user_sessions(self, user_id: str, caller: str) -> UserSessions:
+    def user_sessions(self, user_id: str, visible: Callable[[str], bool]) -> UserSessions:
         require_safe_id(user_id, "user_id")
-        if user_id != caller:
+        if not visible(user_id):
             raise UserNotFound(f"no sessions of user {user_id}", "user_id")
         return self._fresh(lambda: queries.user_sessions(self.projection.engine, user_id))
 
@@ -77,9 +77,9 @@ class ReadService:
             )
             return None
 
-    def record(self, record_id: str, caller: str) -> RecordLocation:
+    def record(self, record_id: str, visible: Callable[[str], bool]) -> RecordLocation:
         """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""
         found = self._fresh(lambda: queries.record(self.projection.engine, record_id))
-        if found is None or found.user_id != caller:
+        if found is None or not visible(found.user_id):
             raise RecordNotFound(f"no record {record_id}", "record_id")
         return found

@@ -26,6 +26,7 @@ from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
 from a3cp.storage_layout import StorageLayout
+from bench.client import START, request_body
 from bench.processes import READY_WAIT_S, free_port
 from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
 
@@ -128,6 +129,7 @@ def test_audit_record_of_an_answered_request_survives_sigkill(
     accounts = AccountService.build(settings)
     accounts.create_account("boss", Role.ADMIN, PASSWORD)
     accounts.create_account("cara", Role.CARER, CARER_PASSWORD)
+    accounts.grant("cara", "u1")
     server = Served(settings)
     served.append(server)
     url = f"http://127.0.0.1:{server.port}"
@@ -138,10 +140,18 @@ def test_audit_record_of_an_answered_request_survives_sigkill(
         assert failed.status_code == 401
         done = client.post("/auth/login", json={"username": "cara", "password": CARER_PASSWORD})
         assert done.status_code == 200
+        started = client.post(START, json=request_body("u1", performer_id="cara"))  # by the login cookie
+        assert started.status_code == 201, started.text
+        assert client.get("/session_manager/users/u1/sessions").status_code == 200
         server.stop(signal.SIGKILL)  # right after the answer: nothing may be flushed later
     trail = [
         (r.action, r.outcome, r.account) for r in AccountService.build(settings).audit.read(account="cara")
     ]
-    assert trail[-2:] == [("login_failed", "failed", "cara"), ("login", "ok", "cara")]
+    assert trail[-4:] == [
+        ("login_failed", "failed", "cara"),
+        ("login", "ok", "cara"),
+        ("session_start", "ok", "cara"),
+        ("read_user_sessions", "ok", "cara"),
+    ]
     output = server.output()
     assert CARER_PASSWORD not in output and "not the password" not in output

@@ -11,13 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.services.verify import verify
-from a3cp.storage_layout import session_features_dir
+from a3cp.storage_layout import ACCESS_STREAM, AUDIT_DIR, session_features_dir
 from bench.client import CAPTURE_FRAMES, CAPTURE_PATH, capture_meta, multipart, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import CREDENTIALS_FILE, signed_in_client
 from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
 
@@ -25,12 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 _RESTARTED_CAPTURE = """
 import json, sys
-from starlette.testclient import TestClient
 from a3cp.config import Settings
 from web.app import create_app
 from bench.client import capture_meta, multipart, start_session
 from bench.person import person_frames
-with TestClient(create_app(Settings.from_env())) as client:
+from tests.fixtures.accounts import signed_in_client
+with signed_in_client(create_app(Settings.from_env())) as client:
     session_id = start_session(client)
     parts = multipart(capture_meta(session_id), person_frames(30))
     response = client.post("/camera_feed_worker/captures", files=parts)
@@ -63,7 +63,7 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, dict]
         data_root=root / "data", log_root=root / "logs", db_url=f"sqlite:///{root / 'projection.sqlite3'}"
     )
     app = create_app(settings)
-    with TestClient(app) as client:
+    with signed_in_client(app) as client:
         meta = capture_meta(start_session(client))
         response = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(CAPTURE_FRAMES)))
     app.state.services.projection.engine.dispose()
@@ -76,8 +76,10 @@ def recorded(settings: Settings, recording: tuple[Settings, dict]) -> dict:
     """The module's capture, its log and feature file copied into this test's roots (a test may break
     its copy); the 201 body it was recorded with."""
     source, body = recording
-    shutil.copytree(source.data_root, settings.data_root, dirs_exist_ok=True)
-    shutil.copytree(source.log_root, settings.log_root, dirs_exist_ok=True)
+    # Not the account layer: this test's own accounts (the client fixture's login) stay as they are.
+    skip = shutil.ignore_patterns(ACCESS_STREAM, AUDIT_DIR, CREDENTIALS_FILE + "*")
+    shutil.copytree(source.data_root, settings.data_root, dirs_exist_ok=True, ignore=skip)
+    shutil.copytree(source.log_root, settings.log_root, dirs_exist_ok=True, ignore=skip)
     return body
 
 

@@ -12,6 +12,7 @@ import httpx
 from a3cp.landmarks.holistic import HolisticTracker
 from bench.client import CAPTURE_PATH, capture_meta, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import sign_in
 from tests.fixtures.loop import run_in_fresh_loop
 from web.app import create_app
 
@@ -45,7 +46,8 @@ def test_other_requests_are_answered_during_a_capture(settings, client, monkeypa
     async def scenario() -> int:
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        headers = sign_in(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as http:
 
             async def capture() -> None:
                 headers = {"content-type": f"multipart/form-data; boundary={boundary}"}

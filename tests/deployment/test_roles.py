@@ -19,6 +19,7 @@ from a3cp.config import Settings
 from a3cp.services.captures import CaptureService
 from bench.client import capture_meta, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
 from web.routes.extractor import PATH as EXTRACTOR_PATH
@@ -45,7 +46,7 @@ def test_extractor_serves_only_its_internal_endpoint(settings: Settings) -> None
         assert list(client.get("/openapi.json").json()["paths"]) == [EXTRACTOR_PATH]
         assert client.post("/session_manager/sessions.start", json={}).status_code == 404
         assert client.get("/demo/session").status_code == 404
-    with TestClient(create_app(settings)) as client:
+    with signed_in_client(create_app(settings)) as client:
         assert EXTRACTOR_PATH not in client.get("/openapi.json").json()["paths"]
 
 

@@ -21,12 +21,14 @@ from typing import Any
 import httpx
 import pytest
 
+from a3cp.accounts.policy import Role
 from a3cp.capture.remote import RemoteCaptureService
 from a3cp.config import Settings
 from a3cp.schemas import CaptureSpec, parse_timestamp
 from bench.client import CAPTURE_PATH, START, capture_meta, request_body
 from bench.person import person_frames
 from bench.processes import ServerProcess, free_port, split_env
+from tests.fixtures.accounts import FIXTURE_ACCOUNT, account_headers, account_service
 from tests.fixtures.loop import run_in_fresh_loop
 from tests.fixtures.recorded import feature_events, feature_files
 
@@ -39,6 +41,7 @@ class Deployment:
     url: str
     settings: Settings
     processes: dict[str, ServerProcess]
+    headers: dict[str, str]  # the carer carer01, granted USER
 
 
 def _deployment(root: Path, roles: tuple[str, ...]) -> Deployment:
@@ -46,7 +49,8 @@ def _deployment(root: Path, roles: tuple[str, ...]) -> Deployment:
     ports = {role: free_port() for role in roles}
     env = split_env(settings.data_root, settings.log_root, ports.get("extractor", 1))
     processes = {role: ServerProcess(role, ports[role], env, root / f"{role}.log") for role in roles}
-    return Deployment(processes[roles[-1]].url, settings, processes)
+    headers = account_headers(account_service(settings), FIXTURE_ACCOUNT, Role.CARER, (USER,))
+    return Deployment(processes[roles[-1]].url, settings, processes, headers)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +75,8 @@ def frames() -> tuple[bytes, ...]:
     return person_frames(FRAMES)
 
 
-def _start_session(url: str) -> str:
-    with httpx.Client(base_url=url, timeout=30) as http:
+def _start_session(deployment: Deployment) -> str:
+    with httpx.Client(base_url=deployment.url, headers=deployment.headers, timeout=30) as http:
         response = http.post(START, json=request_body(USER))
     # 200: USER's session from an earlier test is still active (one active session per person)
     assert response.status_code in (200, 201), response.text
@@ -84,7 +88,7 @@ def _meta(session_id: str) -> dict[str, Any]:
 
 
 def _post_capture(
-    url: str,
+    deployment: Deployment,
     meta: dict[str, Any],
     frames: tuple[bytes, ...],
     before_frame: Callable[[int], None] | None = None,
@@ -104,8 +108,8 @@ def _post_capture(
             yield head.encode() + b"Content-Type: image/jpeg\r\n\r\n" + frame + b"\r\n"
         yield f"--{boundary}--\r\n".encode()
 
-    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
-    return httpx.post(url + CAPTURE_PATH, content=body(), headers=headers, timeout=120)
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}", **deployment.headers}
+    return httpx.post(deployment.url + CAPTURE_PATH, content=body(), headers=headers, timeout=120)
 
 
 def _assert_recorded_once(settings: Settings, result: dict[str, Any]) -> None:
@@ -123,8 +127,8 @@ def results(deployments: dict[str, Deployment], frames: tuple[bytes, ...]) -> di
     """The same capture through each deployment (fresh session and record_id in each)."""
     answers = {}
     for name, deployment in deployments.items():
-        meta = _meta(_start_session(deployment.url))
-        response = _post_capture(deployment.url, meta, frames)
+        meta = _meta(_start_session(deployment))
+        response = _post_capture(deployment, meta, frames)
         assert response.status_code == 201, f"{name}: {response.text}"
         answers[name] = response.json()
     return answers
@@ -153,7 +157,7 @@ def test_websocket_shaped_calls_reach_the_same_result(
     (no frame_count up front): through the forwarder, the same frames at the same instants give the
     single-process file, byte for byte."""
     split = deployments["split"]
-    meta = _meta(_start_session(split.url))
+    meta = _meta(_start_session(split))
     spec = CaptureSpec.model_validate(
         {k: v for k, v in meta.items() if k not in ("timestamp_end", "frame_count")}
     )
@@ -176,11 +180,11 @@ def test_extractor_errors_reach_the_client_unchanged(
     split = deployments["split"]
     files_before, events_before = feature_files(split.settings), feature_events(split.settings)
     broken = frames[:2] + (b"not an image",) + frames[3:]
-    response = _post_capture(split.url, _meta(_start_session(split.url)), broken)
+    response = _post_capture(split, _meta(_start_session(split)), broken)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == "frame_decode_failed"
     assert [f["field"] for f in response.json()["fields"]] == ["frame[2]"]
-    unknown = _post_capture(split.url, _meta("sess_unknown"), frames)
+    unknown = _post_capture(split, _meta("sess_unknown"), frames)
     assert unknown.status_code == 404 and unknown.json()["error"] == "session_not_found"
     assert feature_files(split.settings) == files_before and feature_events(split.settings) == events_before
 
@@ -190,7 +194,7 @@ def test_extractor_killed_mid_capture_then_restarted(
 ) -> None:
     split = deployments["split"]
     extractor = split.processes["extractor"]
-    session_id = _start_session(split.url)
+    session_id = _start_session(split)
     meta = _meta(session_id)
     files_before, events_before = feature_files(split.settings), feature_events(split.settings)
 
@@ -198,17 +202,17 @@ def test_extractor_killed_mid_capture_then_restarted(
         if index == 3:
             extractor.kill()
 
-    response = _post_capture(split.url, meta, frames, before_frame=kill_after_three)
+    response = _post_capture(split, meta, frames, before_frame=kill_after_three)
     assert response.status_code == 503, response.text
     assert response.json()["error"] == "extractor_unavailable"
     assert feature_files(split.settings) == files_before and feature_events(split.settings) == events_before
 
-    down = _post_capture(split.url, meta, frames)  # extractor still down: connect retries, then 503
+    down = _post_capture(split, meta, frames)  # extractor still down: connect retries, then 503
     assert down.status_code == 503 and down.json()["error"] == "extractor_unavailable"
     assert feature_files(split.settings) == files_before
 
     extractor.start()
-    again = _post_capture(split.url, meta, frames)
+    again = _post_capture(split, meta, frames)
     assert again.status_code == 201, again.text
     assert again.json()["record_id"] == meta["record_id"]
     assert again.json()["raw_features_ref"]["hash"] == results["single"]["raw_features_ref"]["hash"]

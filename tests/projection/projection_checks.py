@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
@@ -18,7 +19,7 @@ from projections import migrate, queries
 from projections.engine import make_engine
 from projections.models import LogCheckpoint, RecordRow, SessionRow
 from projections.store import Projection
-from web.caller import CALLER_HEADER
+from tests.fixtures.accounts import reader_of
 
 PG_URL_ENV = "A3CP_TEST_PG_URL"
 
@@ -42,9 +43,9 @@ def database_url(kind: str, directory: Path) -> str:
     return url
 
 
-def as_user(user_id: str) -> dict[str, str]:
-    """The read API's caller header for `user_id`."""
-    return {CALLER_HEADER: user_id}
+def as_user(client: TestClient, user_id: str) -> dict[str, str]:
+    """Credentials that read as `user_id`: an account granted exactly that user."""
+    return reader_of(client.app, user_id)
 
 
 def dump(engine: Engine) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from projections import migrate
 from projections.engine import make_engine
 from projections.models import Base
 from projections.store import CatchUp, Projection
+from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
 
 
@@ -63,7 +64,7 @@ def api_answers(
         (url, caller): (r.status_code, r.json())
         for url in urls
         for caller in user_ids
-        for r in [client.get(url, headers=as_user(caller))]
+        for r in [client.get(url, headers=as_user(client, caller))]
     }
 
 
@@ -105,7 +106,7 @@ def test_rebuild_after_deleting_the_database_serves_exactly_what_was_served(
     after = dump(projection.engine)
     projection.engine.dispose()
     app = create_app(settings)
-    with TestClient(app) as fresh:
+    with signed_in_client(app) as fresh:
         assert api_answers(fresh, *keys) == before
     app.state.services.projection.engine.dispose()
     assert after == dump(client.app.state.services.projection.engine)
@@ -140,7 +141,7 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     assert projection.catch_up() == CatchUp(files=1, events=1, torn=0)
     assert projection.catch_up() == CatchUp()
     record_url = f"/records/{read_log(path).events[-1]['record_id']}"
-    record = client.get(record_url, headers=as_user("ben")).json()
+    record = client.get(record_url, headers=as_user(client, "ben")).json()
     assert (record["log_position"], record["raw_features_ref"]["shape"]) == (1, [12, 1662])
     assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
 
@@ -211,5 +212,7 @@ def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, se
 
     summary = projection.rebuild()
     assert (summary.totals.files, summary.totals.events) == (2, 3)
-    served = client.get("/session_manager/users/ana/sessions", headers=as_user("ana")).json()["sessions"]
+    served = client.get("/session_manager/users/ana/sessions", headers=as_user(client, "ana")).json()[
+        "sessions"
+    ]
     assert {s["session_id"]: s["status"] for s in served} == {session_id: "closed", other: "active"}

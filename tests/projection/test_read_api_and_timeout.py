@@ -17,6 +17,7 @@ from a3cp.schemas import format_timestamp, parse_timestamp
 from a3cp.storage_layout import session_log_path
 from bench.client import END, START, request_body
 from eventstore import read_log
+from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
 
 
@@ -35,13 +36,13 @@ from web.app import create_app
 def test_unknown_is_404_and_malformed_is_400_naming_the_field(
     client: TestClient, url: str, status: int, field: str
 ) -> None:
-    response = client.get(url, headers=as_user("ana"))
+    response = client.get(url, headers=as_user(client, "ana"))
     assert response.status_code == status, response.text
     assert [item["field"] for item in response.json()["fields"]] == [field]
 
 
 def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: TestClient) -> None:
-    assert client.get("/session_manager/users/nobody/sessions", headers=as_user("nobody")).json() == {
+    assert client.get("/session_manager/users/nobody/sessions", headers=as_user(client, "nobody")).json() == {
         "user_id": "nobody",
         "sessions": [],
     }
@@ -74,7 +75,7 @@ def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings
     ]
     expected_end = format_timestamp(parse_timestamp(last_activity) + timedelta(seconds=timeout))
     assert events[-1]["end_time"] == expected_end and events[-1]["end_reason"] == "timeout"
-    served = client.get(f"/session_manager/sessions/{idle}", headers=as_user("ana")).json()
+    served = client.get(f"/session_manager/sessions/{idle}", headers=as_user(client, "ana")).json()
     assert (served["status"], served["end_performer_id"], served["end_time"]) == (
         "closed",
         "system",
@@ -90,9 +91,9 @@ def test_timeout_sweep_records_one_system_end_event(client: TestClient, settings
 def test_a_read_closes_an_expired_session_before_answering(settings: Settings) -> None:
     expiring = replace(settings, session_timeout_s=0.0)  # expired as soon as the clock moves on
     app = create_app(expiring)
-    with TestClient(app) as client:
+    with signed_in_client(app) as client:
         session_id = client.post(START, json=request_body("ana")).json()["session_id"]
-        served = client.get(f"/session_manager/sessions/{session_id}", headers=as_user("ana")).json()
+        served = client.get(f"/session_manager/sessions/{session_id}", headers=as_user(client, "ana")).json()
         assert (served["status"], served["end_performer_id"]) == ("closed", "system")
         assert client.post(END, json=request_body("ana", session_id=session_id)).status_code == 409
     app.state.services.projection.engine.dispose()

@@ -30,11 +30,11 @@ from projection_checks import (
     dump,
     rebuilt_dump,
 )
-from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from bench.client import CAPTURE_PATH, END, START, capture_meta, multipart, request_body
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
 
 MAX_EXAMPLES = 40
@@ -56,7 +56,7 @@ class ProjectionMachine(RuleBasedStateMachine):
             data_root=self.root / "data", log_root=self.root / "logs", db_url=database_url(kind, self.root)
         )
         self.app = create_app(self.settings)
-        self.client = TestClient(self.app)
+        self.client = signed_in_client(self.app)
         self.client.__enter__()
         self.sent: list[tuple[str, dict[str, Any], int, Any]] = []
         self.closed: set[str] = set()
@@ -189,18 +189,20 @@ class ProjectionMachine(RuleBasedStateMachine):
             "users": (f"/session_manager/users/{bad}/sessions", "user_id"),
             "records": (f"/records/{bad}", "record_id"),
         }[route]
-        response = self.client.get(url, headers=as_user("ana"))
+        response = self.client.get(url, headers=as_user(self.client, "ana"))
         assert response.status_code == 400 and response.json()["fields"][0]["field"] == field
 
     @rule(session=sessions)
     def read(self, session: tuple[str, str]) -> None:
         owner, session_id = session
         url = f"/session_manager/sessions/{session_id}"
-        served = self.client.get(url, headers=as_user(owner)).json()
+        served = self.client.get(url, headers=as_user(self.client, owner)).json()
         assert served["user_id"] == owner
         assert served["status"] == ("closed" if session_id in self.closed else "active")
         other = "ben" if owner == "ana" else "ana"
-        assert self.client.get(url, headers=as_user(other)).status_code == 404, "another user's session"
+        assert self.client.get(url, headers=as_user(self.client, other)).status_code == 404, (
+            "another user's session"
+        )
 
     @invariant()
     def live_projection_equals_rebuild(self) -> None:

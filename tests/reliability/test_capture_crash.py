@@ -13,8 +13,6 @@ import os
 import signal
 from typing import Any
 
-from starlette.testclient import TestClient
-
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
 from a3cp.schemas import CaptureMeta
@@ -22,6 +20,7 @@ from a3cp.services.session_log import SessionLog
 from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.races import FORK
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
@@ -70,7 +69,7 @@ def test_sigkill_between_feature_file_and_event_then_retry(
         assert verified.returncode == 1 and "orphan feature file" in verified.stdout, verified.stdout
         kept = left_over.read_bytes()
 
-        with TestClient(create_app(settings)) as client:
+        with signed_in_client(create_app(settings)) as client:
             retried = client.post(CAPTURE_PATH, files=multipart(meta, frames))
         assert retried.status_code == 201, retried.text
         assert retried.json()["raw_features_ref"]["hash"] == "sha256:" + hashlib.sha256(kept).hexdigest()

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from events import make_event
-from starlette.testclient import TestClient
 
 from a3cp.config import Settings
 from a3cp.schemas import EventEnvelope
 from a3cp.storage_layout import session_log_path
 from bench.client import end_body
 from eventstore import append_event, read_log
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.sessions import start_session_in
 from web.app import create_app
 
@@ -59,7 +59,7 @@ def test_four_processes_append_to_one_log(tmp_path: Path, reliability_report) ->
 
 
 def _end_over_http(settings: Settings, body: dict, barrier, results) -> None:
-    with TestClient(create_app(settings)) as client:  # each process is its own app, as a worker would be
+    with signed_in_client(create_app(settings)) as client:  # each process: its own app, like a worker
         barrier.wait()
         response = client.post("/session_manager/sessions.end", json=body)
         results.put((response.status_code, response.json()))

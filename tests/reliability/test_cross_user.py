@@ -1,11 +1,11 @@
 """Cross-user: user A cannot end, capture into, or read the captures of user B's session.
 
 Writes name their user in the body: A naming B's session_id with A's own user_id is refused
-(sessions.end, HTTP capture, WebSocket capture) and nothing is written anywhere: the whole DATA_ROOT
-and LOG_ROOT trees are byte-identical afterwards (no line in B's log, no directory for A, no feature
-file). Reads name their caller in the X-A3CP-User-Id header: another user's session, list, record
-and verify badge are 404, identical to the answer for an id that does not exist. The header is a
-claimed identity, not authentication (docs/projection.md).
+(sessions.end, HTTP capture, WebSocket capture), and so is an account without a grant for B naming B
+(403 forbidden); nothing is written anywhere: the whole DATA_ROOT and LOG_ROOT trees are byte-identical
+afterwards (no line in B's log, no directory for A, no feature file; the account layer's audit records
+aside). Reads are grant-based: an account not granted B reads B's session, list, record and verify badge
+as 404, identical to the answer for an id that does not exist.
 """
 
 from __future__ import annotations
@@ -23,13 +23,14 @@ from a3cp.config import Settings
 from a3cp.storage_layout import ID_PATTERN
 from bench.client import CAPTURE_PATH, END, capture_meta, multipart, request_body, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import FIXTURE_ACCOUNT, anonymous, is_account_file, other_account
 from tests.fixtures.ws_capture import Capture
-from web.caller import CALLER_HEADER
 
 OWNER = "bea"
 ATTACKERS = ("al", "mallory")  # al has a session of her own, mallory has nothing on disk
 WS_PATH = "/camera_feed_worker/capture"
 UNKNOWN_SESSION = "sess_" + "0" * 32
+NOT_CALLERS = {OWNER, FIXTURE_ACCOUNT, "system", "anonymous"}  # bea, the carer granted her, reserved names
 CALLER_EXAMPLES = 60  # hypothesis: random callers reading bea's data (GETs only, well under a second)
 
 
@@ -38,7 +39,8 @@ def tree(settings: Settings) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     for root in (settings.data_root, settings.log_root):
         for path in sorted(root.rglob("*")):
-            found[str(path)] = path.read_bytes() if path.is_file() else b"<dir>"
+            if not is_account_file(path):
+                found[str(path)] = path.read_bytes() if path.is_file() else b"<dir>"
     return found
 
 
@@ -50,27 +52,35 @@ def world(client: TestClient) -> dict[str, str]:
     meta = capture_meta(session_id, frames=4, user_id=OWNER, fps=2, width=96, height=96)
     created = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(4, 96, 96)))
     assert created.status_code == 201, created.text
-    start_record = client.get(
-        f"/session_manager/sessions/{session_id}", headers={CALLER_HEADER: OWNER}
-    ).json()["start_record_id"]
+    start_record = client.get(f"/session_manager/sessions/{session_id}").json()["start_record_id"]
     start_session(client, "al")
     return {"session_id": session_id, "capture_record": meta["record_id"], "start_record": start_record}
 
 
-def _end(client: TestClient, attacker: str, session_id: str) -> tuple[int, str]:
-    response = client.post(END, json=request_body(attacker, session_id=session_id))
+# Who sends an attack: the fixture carer (granted every user it names), or (name, token headers).
+Sender = tuple[str, dict[str, str]] | None
+
+
+def _end(client: TestClient, user_id: str, session_id: str, sender: Sender = None) -> tuple[int, str]:
+    performer, headers = sender or (FIXTURE_ACCOUNT, None)
+    body = request_body(user_id, session_id=session_id, performer_id=performer)
+    response = client.post(END, json=body, headers=headers)
     return response.status_code, response.json()["error"]
 
 
-def _http_capture(client: TestClient, attacker: str, session_id: str) -> tuple[int, str]:
-    meta = capture_meta(session_id, user_id=attacker)
-    response = client.post(CAPTURE_PATH, files=multipart(meta, person_frames(meta["frame_count"])))
+def _http_capture(
+    client: TestClient, user_id: str, session_id: str, sender: Sender = None
+) -> tuple[int, str]:
+    performer, headers = sender or (FIXTURE_ACCOUNT, None)
+    meta = capture_meta(session_id, user_id=user_id, performer_id=performer)
+    files = multipart(meta, person_frames(meta["frame_count"]))
+    response = client.post(CAPTURE_PATH, files=files, headers=headers)
     return response.status_code, response.json()["error"]
 
 
-def _ws_capture(client: TestClient, attacker: str, session_id: str) -> tuple[int, str]:
-    with client.websocket_connect(WS_PATH) as ws:
-        ws.send_text(Capture(session_id, user_id=attacker).open())
+def _ws_capture(client: TestClient, user_id: str, session_id: str, sender: Sender = None) -> tuple[int, str]:
+    with client.websocket_connect(WS_PATH, headers=dict(sender[1]) if sender else {}) as ws:
+        ws.send_text(Capture(session_id, user_id=user_id).open())  # performer omitted: the account
         message = ws.receive()
         assert json.loads(message["text"])["event"] == "capture.abort"
         closed = ws.receive()
@@ -78,9 +88,13 @@ def _ws_capture(client: TestClient, attacker: str, session_id: str) -> tuple[int
 
 
 ATTACKS = {
-    "sessions.end": (_end, {(400, "session_user_mismatch")}),
-    "HTTP capture (meta + 30 real frames)": (_http_capture, {(400, "session_user_mismatch")}),
-    "WebSocket capture.open": (_ws_capture, {(1000, "session_invalid")}),
+    "sessions.end": (_end, {(400, "session_user_mismatch")}, (403, "forbidden")),
+    "HTTP capture (meta + 30 real frames)": (
+        _http_capture,
+        {(400, "session_user_mismatch")},
+        (403, "forbidden"),
+    ),
+    "WebSocket capture.open": (_ws_capture, {(1000, "session_invalid")}, (1008, "forbidden")),
 }
 
 
@@ -88,12 +102,14 @@ ATTACKS = {
 def test_another_user_cannot_end_or_capture_into_the_session(
     client: TestClient, settings: Settings, world: dict[str, str], attack: str, reliability_report: Any
 ) -> None:
-    send, refusals = ATTACKS[attack]
+    send, refusals, ungranted = ATTACKS[attack]
+    stranger = ("carer02", other_account(client.app, "carer02", grants=ATTACKERS))  # not granted bea
     before = tree(settings)
     answers = [send(client, attacker, world["session_id"]) for attacker in ATTACKERS]
     assert set(answers) <= refusals, answers
+    assert send(client, OWNER, world["session_id"], stranger) == ungranted, "no grant: refused"
     assert tree(settings) == before, "nothing written: no line in bea's log, no directory, no file"
-    served = client.get(f"/session_manager/sessions/{world['session_id']}", headers={CALLER_HEADER: OWNER})
+    served = client.get(f"/session_manager/sessions/{world['session_id']}")
     assert served.json()["status"] == "active" and len(served.json()["captures"]) == 1
     end = client.post(END, json=request_body(OWNER, session_id=world["session_id"]))
     assert end.status_code == 200, "the owner still ends her own session"
@@ -101,7 +117,8 @@ def test_another_user_cannot_end_or_capture_into_the_session(
     reliability_report.add(
         f"Cross-user write: another user's {attack} naming the owner's session_id",
         len(answers),
-        f"refused ({shown}); DATA_ROOT and LOG_ROOT byte-identical (no event, no directory, no file)",
+        f"refused ({shown}; an account without a grant naming bea: {ungranted[0]} {ungranted[1]}); "
+        "DATA_ROOT and LOG_ROOT byte-identical (no event, no directory, no file)",
     )
 
 
@@ -114,7 +131,11 @@ def _reads(session_id: str, record_id: str) -> dict[str, str]:
 
 
 def _as(client: TestClient, caller: str, url: str) -> Any:
-    return client.get(url, headers={CALLER_HEADER: caller})
+    """GET `url` as the account `caller`, granted only its namesake user (never bea)."""
+    tokens = client.app.state.test_tokens = getattr(client.app.state, "test_tokens", {})
+    if caller not in tokens:
+        tokens[caller] = other_account(client.app, caller, grants=(caller,))
+    return client.get(url, headers=tokens[caller])
 
 
 def test_another_user_reads_not_found_exactly_like_a_missing_id(
@@ -126,7 +147,7 @@ def test_another_user_reads_not_found_exactly_like_a_missing_id(
         "list": f"/session_manager/users/{OWNER}/sessions",
     }
     for name, url in owned.items():
-        assert _as(client, OWNER, url).status_code == 200, name
+        assert client.get(url).status_code == 200, name
     missing_record = str(uuid.uuid4())
     missing = {
         **_reads(UNKNOWN_SESSION, missing_record),
@@ -171,7 +192,7 @@ def test_any_other_caller_sees_nothing_of_the_owner(
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture],
     )
-    @given(caller=st.from_regex(ID_PATTERN, fullmatch=True).filter(lambda value: value != OWNER))
+    @given(caller=st.from_regex(ID_PATTERN, fullmatch=True).filter(lambda name: name not in NOT_CALLERS))
     def check(caller: str) -> None:
         callers.append(caller)
         for url in urls:
@@ -179,42 +200,57 @@ def test_any_other_caller_sees_nothing_of_the_owner(
 
     check()
     reliability_report.add(
-        "Cross-user read: random valid caller ids (hypothesis) read the owner's session, list, record "
+        "Cross-user read: random accounts (hypothesis names, each granted only its namesake user) read "
+        "the owner's session, list, record "
         "and verify badge",
         len(callers) * len(urls),
         f"{len(callers)} callers x {len(urls)} reads: every one 404",
     )
 
 
-BAD_HEADERS = [(None, 401), ("", 400), ("../bea", 400), ("bea bea", 400), ("x" * 65, 400), (b"bea\xe9", 400)]
+BAD_CREDENTIALS = [
+    None,
+    "",
+    "Bearer",
+    "Bearer nonsense",
+    "Bearer a3cp_0000000000000000_" + "A" * 43,
+    "Basic YmVhOmJlYQ==",
+    "Bearer " + "x" * 5000,
+]
 
 
-def test_the_caller_header_is_required_and_validated(client: TestClient, reliability_report: Any) -> None:
+def test_reads_need_an_account(client: TestClient, reliability_report: Any) -> None:
     """Checked before anything else, so the ids need not exist."""
     urls = [*_reads(UNKNOWN_SESSION, str(uuid.uuid4())).values(), f"/session_manager/users/{OWNER}/sessions"]
-    for header, status in BAD_HEADERS:
+    nobody = anonymous(client)
+    for credential in BAD_CREDENTIALS:
         for url in urls:
-            headers = {} if header is None else {CALLER_HEADER: header}
-            response = client.get(url, headers=headers)
-            assert response.status_code == status, (url, response.text)
-            assert [field["field"] for field in response.json()["fields"]] == [CALLER_HEADER]
+            headers = {} if credential is None else {"Authorization": credential}
+            response = nobody.get(url, headers=headers)
+            assert response.status_code == 401, (url, credential, response.text)
+            assert response.json()["error"] == "unauthenticated"
             assert "Traceback" not in response.text
-            if status == 401:
-                assert CALLER_HEADER in response.headers["www-authenticate"]
+            assert "Bearer" in response.headers["www-authenticate"]
     reliability_report.add(
-        f"Read API without or with a malformed {CALLER_HEADER} header (missing, empty, path, space, "
-        "65 chars, non-ASCII)",
-        len(BAD_HEADERS) * len(urls),
-        "missing: 401 JSON naming the header (with WWW-Authenticate); malformed: 400 JSON naming it",
+        "Read API without an account or with bad credentials (none, empty, bare scheme, unknown or "
+        "well-formed fake token, Basic, 5000-char token)",
+        len(BAD_CREDENTIALS) * len(urls),
+        "every one 401 JSON `unauthenticated` (with WWW-Authenticate: Bearer)",
     )
 
 
-def test_openapi_declares_the_caller_header_on_every_read(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
-    reads = [path for path, operations in paths.items() if "get" in operations]
+def test_openapi_declares_the_security_schemes_on_every_read(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert set(document["components"]["securitySchemes"]) == {"cookieAuth", "bearerAuth"}
+    paths = document["paths"]
+    reads = [
+        path
+        for path, operations in paths.items()
+        if "get" in operations and not path.startswith(("/admin", "/audit", "/auth"))
+    ]
     assert len(reads) == 4, reads
     for path in reads:
         operation = paths[path]["get"]
-        headers = [p for p in operation["parameters"] if p["in"] == "header"]
-        assert headers == [headers[0]] and headers[0]["name"] == CALLER_HEADER and headers[0]["required"]
+        assert operation["security"] == [{"cookieAuth": []}, {"bearerAuth": []}]
+        assert not [p for p in operation.get("parameters", []) if p["in"] == "header"]
         assert {"401", "404", "503"} <= set(operation["responses"])

@@ -25,6 +25,7 @@ from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs, session_log_path
 from bench.client import END, START, request_body
 from eventstore import append_event, read_log, recorder
+from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
 
 pytestmark = pytest.mark.fast
@@ -136,7 +137,7 @@ def test_real_enospc_on_a_full_tmpfs(tmp_path: Path, reliability_report) -> None
         if not mounted:  # containers without CAP_SYS_ADMIN: the injected-writer test above still runs
             reliability_report.add(TMPFS_FAULT, 0, "not run: this machine refused the mount")
             return
-        with TestClient(create_app(settings)) as client:
+        with signed_in_client(create_app(settings)) as client:
             filler = fill(settings.log_root)
             start = request_body()
             assert_disk_full_answer(client.post(START, json=start))

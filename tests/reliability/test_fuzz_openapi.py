@@ -1,6 +1,7 @@
 """Hostile input: schemathesis fuzzes every operation of the real app's /openapi.json over ASGI.
 
-The schema is loaded from the running app (no network, no hand-written copy). For each operation
+The schema is loaded from the running app (no network, no hand-written copy); requests carry the fixture
+carer's token. For each operation
 schemathesis draws schema-conforming (positive) and schema-violating (negative) requests; every answer
 must be below 500, carry no stack trace, and every 4xx must be an `ErrorResponse` JSON body (400/413
 name the offending field). A wrapping ASGI app counts the requests that really reached the service,
@@ -38,14 +39,16 @@ from a3cp.services.verify import verify
 from a3cp.storage_layout import iter_session_logs
 from bench.client import CAPTURE_PATH, capture_meta, start_session
 from eventstore import read_log
+from tests.fixtures.accounts import fixture_headers
 from tests.spine.invariants import assert_event_invariants
-from web.app import ROUTE_MODULES, create_app
+from web.app import DATA_ROUTE_MODULES, create_app
 
 POSITIVE_EXAMPLES = 40
 NEGATIVE_EXAMPLES = 60
 AIMED_EXAMPLES = 40  # capture cases pointed at a live session (see `aimed_at`)
 AIMED_FIELDS = ("session_id", "user_id", "timestamp", "timestamp_start", "timestamp_end", "fps")
-OPERATIONS = [(op.method, op.path) for module in ROUTE_MODULES for op in module.operations]
+# The account routes have their own fuzz (tests/accounts/test_fuzz_accounts.py).
+OPERATIONS = [(op.method, op.path) for module in DATA_ROUTE_MODULES for op in module.operations]
 # Python's traceback shapes; an answer may only contain one if the request itself carried it (echoed ids).
 TRACE_MARKERS = (re.compile(r"Traceback \(most recent call"), re.compile(r'File "[^"]*", line [0-9]+'))
 FIELD_NAMED_STATUSES = (400, 413, 415)
@@ -117,7 +120,9 @@ def aimed_at(session_id: str) -> Callable[[schemathesis.Case], schemathesis.Case
 def test_fuzzed_operation_answers_cleanly(
     method: str, path: str, settings: Settings, reliability_report: Any
 ) -> None:
-    app = CountingApp(create_app(settings))
+    served = create_app(settings)
+    credentials = fixture_headers(served)  # as the fixture carer, granted every user it names
+    app = CountingApp(served)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operation = schema[path][method]
     statuses: Counter[int] = Counter()
@@ -133,7 +138,7 @@ def test_fuzzed_operation_answers_cleanly(
         )
         @given(case=strategy)
         def call(case: schemathesis.Case) -> None:
-            response = case.call()
+            response = case.call(headers=credentials)
             statuses[response.status_code] += 1
             content_type = ",".join(response.headers.get("content-type", []))
             sent = repr((case.path_parameters, case.query, case.headers, case.body))
@@ -145,7 +150,7 @@ def test_fuzzed_operation_answers_cleanly(
 
     aimed = None
     if path == CAPTURE_PATH:
-        with TestClient(app) as client:
+        with TestClient(app, headers=credentials) as client:
             aimed = operation.as_strategy(GenerationMode.POSITIVE).map(aimed_at(start_session(client)))
     baseline = app.requests
     fuzz(operation.as_strategy(GenerationMode.POSITIVE), POSITIVE_EXAMPLES)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from a3cp.config import Settings
 from bench.client import START, request_body
+from tests.fixtures.accounts import is_account_file
 
 pytestmark = pytest.mark.fast
 
@@ -26,7 +27,11 @@ EXAMPLES = 60
 
 def _tree(settings: Settings) -> set[Path]:
     return {
-        path for root in (settings.data_root, settings.log_root) if root.exists() for path in root.rglob("*")
+        path
+        for root in (settings.data_root, settings.log_root)
+        if root.exists()
+        for path in root.rglob("*")
+        if not is_account_file(path)
     }
 
 

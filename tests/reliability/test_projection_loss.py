@@ -23,6 +23,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from a3cp import cli
+from a3cp.accounts.policy import Role
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
 from bench.client import end_session, start_session
@@ -30,8 +31,14 @@ from bench.processes import ServerProcess, free_port, split_env
 from eventstore import read_log
 from projections import sqlite_file
 from projections.models import Base
+from tests.fixtures.accounts import (
+    FIXTURE_ACCOUNT,
+    account_headers,
+    account_service,
+    reader_of,
+    signed_in_client,
+)
 from web.app import create_app
-from web.caller import CALLER_HEADER
 
 USERS = ("ana", "ben")
 Client = TestClient | httpx.Client
@@ -50,7 +57,18 @@ def populate(client: Client) -> str:
     return active
 
 
-def answers(client: Client, settings: Settings) -> dict[tuple[str, str], tuple[int, Any]]:
+Readers = dict[str, dict[str, str]]  # user_id -> the headers of an account granted exactly that user
+
+
+def read_as(client: Client, caller: str, readers: Readers | None = None) -> dict[str, str]:
+    """Credentials that read as `caller`: `readers`' (a real server's, provisioned before it started),
+    else an in-process app's own reader account."""
+    return readers[caller] if readers is not None else reader_of(client.app, caller)  # type: ignore[attr-defined]
+
+
+def answers(
+    client: Client, settings: Settings, readers: Readers | None = None
+) -> dict[tuple[str, str], tuple[int, Any]]:
     """Every read the API offers for every session, user and record in the logs, asked by each user."""
     events = [event for path in iter_session_logs(settings) for event in read_log(path).events]
     urls = sorted({f"/session_manager/sessions/{event['session_id']}" for event in events})
@@ -59,7 +77,7 @@ def answers(client: Client, settings: Settings) -> dict[tuple[str, str], tuple[i
     found = {}
     for url in urls:
         for caller in USERS:
-            response = client.get(url, headers={CALLER_HEADER: caller})
+            response = client.get(url, headers=read_as(client, caller, readers))
             assert response.status_code in (200, 404), response.text
             found[url, caller] = (response.status_code, response.json())
     return found
@@ -96,7 +114,7 @@ FAULTS: dict[str, Callable[[Path], None]] = {
 def fresh_answers(settings: Settings, scratch: Path) -> dict[tuple[str, str], tuple[int, Any]]:
     """What an app with a projection built from the logs alone answers (the reference)."""
     app = create_app(replace(settings, db_url=f"sqlite:///{scratch / 'reference.sqlite3'}"))
-    with TestClient(app) as reference:
+    with signed_in_client(app) as reference:
         found = answers(reference, settings)
     app.state.services.projection.engine.dispose()
     return found
@@ -165,7 +183,7 @@ def reading_while(
         index = offset
         while not stop.is_set():
             url, caller = targets[index % len(targets)]
-            response = client.get(url, headers={CALLER_HEADER: caller})
+            response = client.get(url, headers=read_as(client, caller))
             ok = (response.status_code, response.json()) == expected[url, caller]
             unavailable = response.status_code == 503 and response.json()["error"] == "projection_unavailable"
             with lock:
@@ -265,17 +283,17 @@ def test_unrebuildable_projection_answers_503_and_writes_still_work(
     db.unlink()
     db.mkdir()  # nothing can be created at the projection's path
 
-    read = client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
+    read = client.get("/session_manager/users/ana/sessions", headers=read_as(client, "ana"))
     assert read.status_code == 503, read.text
     assert read.json()["error"] == "projection_unavailable" and "Traceback" not in read.text
-    record = client.get(f"/records/{uuid.uuid4()}", headers={CALLER_HEADER: "ana"})
+    record = client.get(f"/records/{uuid.uuid4()}", headers=read_as(client, "ana"))
     assert record.status_code == 503 and record.json()["error"] == "projection_unavailable"
     end_session(client, session_id, "ana")  # decided from the log
     later = start_session(client, "ana")
     assert log_bytes(settings)[next(iter(logs))].startswith(logs[next(iter(logs))])
 
     db.rmdir()  # space for the projection again
-    served = client.get("/session_manager/users/ana/sessions", headers={CALLER_HEADER: "ana"})
+    served = client.get("/session_manager/users/ana/sessions", headers=read_as(client, "ana"))
     assert served.status_code == 200, served.text
     assert {s["session_id"]: s["status"] for s in served.json()["sessions"]} == {
         session_id: "closed",
@@ -290,30 +308,35 @@ def test_unrebuildable_projection_answers_503_and_writes_still_work(
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, Settings]]:
+def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, Settings, dict[str, str], Readers]]:
+    """A real server, with the carer's headers and the readers' provisioned on its roots before it starts
+    (what `a3cp accounts` / `a3cp tokens` do)."""
     settings = Settings(data_root=tmp_path / "data", log_root=tmp_path / "logs", db_url="")
     env = split_env(settings.data_root, settings.log_root, 1)
     settings = replace(settings, db_url=env["A3CP_DB_URL"])
+    accounts = account_service(settings)
+    carer = account_headers(accounts, FIXTURE_ACCOUNT, Role.CARER, USERS)
+    readers = {user: account_headers(accounts, f"r-{user}", Role.RESEARCHER, (user,)) for user in USERS}
     server = ServerProcess("all", free_port(), env, tmp_path / "serve.log")
     try:
-        yield server.start(), settings
+        yield server.start(), settings, carer, readers
     finally:
         server.stop()
 
 
 def test_real_server_rebuilds_after_delete_and_garbage(
-    served: tuple[ServerProcess, Settings], reliability_report: Any
+    served: tuple[ServerProcess, Settings, dict[str, str], Readers], reliability_report: Any
 ) -> None:
-    server, settings = served
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    server, settings, carer, readers = served
+    with httpx.Client(base_url=server.url, headers=carer, timeout=60) as client:
         populate(client)
-        before, logs = answers(client, settings), log_bytes(settings)
+        before, logs = answers(client, settings, readers), log_bytes(settings)
         for fault in ("deleted", "replaced by a file of garbage", "truncated to 0 bytes"):
             FAULTS[fault](database_file(settings))
-            assert answers(client, settings) == before, fault
+            assert answers(client, settings, readers) == before, fault
         assert log_bytes(settings) == logs
         new = start_session(client, "ben")
-        listing = client.get("/session_manager/users/ben/sessions", headers={CALLER_HEADER: "ben"})
+        listing = client.get("/session_manager/users/ben/sessions", headers=readers["ben"])
         assert new in {s["session_id"] for s in listing.json()["sessions"]}
     server.stop()
     output = server.log_path.read_text()

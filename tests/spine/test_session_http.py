@@ -57,20 +57,31 @@ def test_start_then_end_records_exactly_two_ordered_events(client: TestClient, s
     assert started.json()["record_id"] == start["record_id"] and ended.json()["status"] == "closed"
 
 
+def test_omitted_performer_id_is_recorded_as_the_account(client: TestClient, settings: Settings) -> None:
+    start = request_body()
+    del start["performer_id"]
+    started = client.post(START, json=start)
+    assert started.status_code == 201, started.text
+    end = end_body(started.json()["session_id"])
+    del end["performer_id"]
+    assert client.post(END, json=end).status_code == 200
+    events = log_events(settings, "elias01", started.json()["session_id"])
+    assert [e["performer_id"] for e in events] == ["carer01", "carer01"]
+
+
+@pytest.mark.parametrize("performer", ["system", "nurse_7"])
 @pytest.mark.parametrize("path", [START, END])
-def test_missing_performer_id_is_400_naming_it(client: TestClient, started: dict, path: str) -> None:
+def test_another_performer_is_refused_with_nothing_written(
+    client: TestClient, settings: Settings, started: dict, path: str, performer: str
+) -> None:
+    """The recorded performer_id is the authenticated account: naming anyone else (even "system") is
+    403 performer_mismatch and the logs are unchanged."""
     body = end_body(started["session_id"]) if path == END else request_body()
-    del body["performer_id"]
-    response = client.post(path, json=body)
-    assert response.status_code == 400
-    assert fields_of(response) == {"performer_id"}
-
-
-def test_system_performer_is_accepted_and_recorded(client: TestClient, settings: Settings) -> None:
-    session_id = client.post(START, json=request_body(performer_id="system")).json()["session_id"]
-    assert client.post(END, json=end_body(session_id, performer_id="nurse_7")).status_code == 200
-    events = log_events(settings, "elias01", session_id)
-    assert [e["performer_id"] for e in events] == ["system", "nurse_7"]
+    before = tree(settings.log_root / "users")
+    response = client.post(path, json=body | {"performer_id": performer})
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "performer_mismatch"
+    assert tree(settings.log_root / "users") == before
 
 
 HOSTILE_IDS = [

@@ -22,6 +22,11 @@ backlog (`FrameFeed`) for the pipeline, so the protocol keeps answering the clie
 past EXTRACTION_BACKLOG_FRAMES aborts the capture `extraction_behind` rather than stalling the socket
 until the client's keepalive gives up. The server clock (`clock`, replaceable in tests) bounds every
 capture to MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S after its open, whatever its frame times say.
+
+The upgrade must prove an account (cookie, with this service's own Origin, or a Bearer token): otherwise
+it is refused before accept (HTTP 401/403 naming the reason) and nothing is read. capture.open must name
+a user granted to a carer account, and a performer_id that is the account's (or none): otherwise
+`capture.abort` (forbidden / performer_mismatch) and close 1008. A capture that was opened is audited.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from a3cp.accounts.policy import Action, Decision, Principal, authorize
 from a3cp.capture.pipeline import CapturePipeline, OpenCapture
 from a3cp.config import EXTRACTION_BACKLOG_FRAMES, Settings
 from a3cp.domain.capture import epoch_ms_of
@@ -46,7 +52,7 @@ from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFoun
 from a3cp.faults import ExtractionBehind, Fault
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
-    SYSTEM_PERFORMER,
+    AuditAction,
     CaptureAbort,
     CaptureClose,
     CaptureFrameMeta,
@@ -54,11 +60,14 @@ from a3cp.schemas import (
     CaptureResult,
     CaptureSpec,
     FieldError,
+    Outcome,
     utc_now,
 )
+from web.access import outcome_of, record_audit
+from web.auth import websocket_principal
 from web.body import load_json
-from web.error_table import CLOSE_NORMAL, ws_abort
-from web.errors import STORAGE_FULL
+from web.error_table import CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, http_status, ws_abort
+from web.errors import STORAGE_FULL, error_response
 from web.openapi import Operation
 
 logger = logging.getLogger("a3cp.web.capture_ws")
@@ -193,8 +202,9 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
 class CaptureConnection:
     """One connection's capture: the socket, the framing state, the capture policy, the pipeline."""
 
-    def __init__(self, websocket: WebSocket) -> None:
+    def __init__(self, websocket: WebSocket, principal: Principal) -> None:
         self.ws = websocket
+        self.principal = principal
         self.services: CaptureServices = websocket.app.state.services
         self.settings = self.services.settings
         self.open: CaptureOpen | None = None
@@ -213,12 +223,16 @@ class CaptureConnection:
             await self._serve()
         except ClientGone:
             logger.info("capture %s: the client went away; capture discarded", self._record_id())
+            await self._audit(Outcome.FAILED)
         except ProtocolViolation as exc:
+            await self._audit(outcome_of(exc))
             await self._abort(exc.code, exc.message, exc.fields, exc.received)
         except DomainError as exc:
+            await self._audit(outcome_of(exc))
             fields = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
             await self._abort(exc.code, exc.message, fields)
         except Fault as exc:
+            await self._audit(outcome_of(exc))
             await self._abort(exc.code, exc.message)
         except OSError as exc:
             logger.error("capture %s: storage error: %s", self._record_id(), exc)
@@ -228,6 +242,7 @@ class CaptureConnection:
                 await self._abort("storage_error", "the server could not store the capture")
         except Exception:
             logger.exception("capture %s failed", self._record_id())
+            await self._audit(Outcome.FAILED)
             await self._abort("internal_error", "the server failed")
         finally:
             if self.feed is not None:
@@ -273,8 +288,19 @@ class CaptureConnection:
             else:
                 raise ProtocolViolation("capture.open may be sent once per connection")
 
+    def _admit(self, message: CaptureOpen) -> str:
+        """The performer_id to record for this open: the account's, when it may capture for the user."""
+        if message.performer_id is not None and message.performer_id != self.principal.account:
+            raise ProtocolViolation("performer_id must be the authenticated account", "performer_mismatch")
+        if authorize(self.principal, Action.CAPTURE, message.user_id) is not Decision.ALLOWED:
+            raise ProtocolViolation(
+                f"account {self.principal.account!r} may not capture this data", "forbidden"
+            )
+        return self.principal.account
+
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
+        performer_id = self._admit(message)
         self.deadline = ServerDeadline(opened_s=clock())
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
@@ -285,7 +311,7 @@ class CaptureConnection:
                 height=message.height,
             )
         )
-        self.pipeline = await open_pipeline(self.services.captures, message)
+        self.pipeline = await open_pipeline(self.services.captures, message, performer_id)
         self.feed = FrameFeed(self.pipeline, EXTRACTION_BACKLOG_FRAMES)
         self.last_session_check = clock()
         logger.info("capture %s opened", message.record_id)
@@ -337,6 +363,7 @@ class CaptureConnection:
         body = await self.pipeline.finish(message.timestamp_end)
         self.finished = True
         logger.info("capture %s recorded: %s frames", message.record_id, body.get("T"))
+        await self._audit(Outcome.OK)  # durable before the result is sent
         result = CaptureResult.wrap(self._server_envelope(), body)
         try:
             await self.ws.send_text(result.model_dump_json(exclude_none=True))
@@ -372,6 +399,20 @@ class CaptureConnection:
             "capture_id": self.open.capture_id,
         }
 
+    async def _audit(self, outcome: Outcome) -> None:
+        """The audit record of an opened capture (a connection that never opened one touched no data)."""
+        if self.open is None:
+            return
+        await run_in_threadpool(
+            record_audit,
+            self.ws,
+            self.principal,
+            AuditAction.CAPTURE,
+            outcome,
+            user_id=self.open.user_id,
+            object_id=self.open.record_id,
+        )
+
     async def _abort(
         self,
         code: str,
@@ -397,7 +438,7 @@ class CaptureConnection:
             logger.info("capture client left before the abort was delivered")
 
 
-async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> OpenCapture:
+async def open_pipeline(captures: CapturePipeline, message: CaptureOpen, performer_id: str) -> OpenCapture:
     """Open the shared capture pipeline for an open whose declaration the policy has accepted."""
     spec = CaptureSpec(
         schema_version=message.schema_version,
@@ -405,7 +446,7 @@ async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> Open
         user_id=message.user_id,
         timestamp=message.timestamp,
         session_id=message.session_id,
-        performer_id=message.performer_id or SYSTEM_PERFORMER,
+        performer_id=performer_id,
         capture_id=message.capture_id,
         timestamp_start=message.timestamp_start,
         fps=message.fps_target,
@@ -416,8 +457,22 @@ async def open_pipeline(captures: CapturePipeline, message: CaptureOpen) -> Open
     return await captures.open_async(spec)
 
 
+async def refuse_upgrade(websocket: WebSocket, code: str, message: str) -> None:
+    """Refuse before accept: an HTTP error answer naming `code` where the server can send one, else a
+    close (which the server answers with HTTP 403); either way not one message is read."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(error_response(http_status(code), code, message))
+    else:
+        await websocket.close(CLOSE_POLICY_VIOLATION, reason=code)
+
+
 async def capture_endpoint(websocket: WebSocket) -> None:
-    await CaptureConnection(websocket).run()
+    principal, reason = await websocket_principal(websocket)
+    if principal is None:
+        code = "unauthenticated" if reason == "unauthenticated" else "forbidden"
+        await refuse_upgrade(websocket, code, reason)
+        return
+    await CaptureConnection(websocket, principal).run()
 
 
 routes = [WebSocketRoute(path, capture_endpoint) for path in (PATH, *UPSTREAM_PATHS)]

@@ -6,6 +6,7 @@ app (same origin as the API and the capture WebSocket). Not linked from any menu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -14,9 +15,9 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from a3cp.schemas import RecordCheckResult
+from a3cp.schemas import AuditAction, RecordCheckResult
 from a3cp.services.verify import check_feature_event, load_feature_event
-from web.caller import CALLER_PARAMETER, caller_id
+from web.access import data_request
 from web.openapi import Operation
 from web.routes.sessions_read import READ_ERRORS, record_id_param
 
@@ -41,8 +42,8 @@ def _page(name: str) -> Route:
     return Route(f"/demo/{name}", endpoint, methods=["GET"], name=f"demo_{name}")
 
 
-def _verify_record(services: object, record_id: str, caller: str) -> RecordCheckResult:
-    location = services.reads.record(record_id, caller)  # type: ignore[attr-defined]
+def _verify_record(services: object, record_id: str, visible: Callable[[str], bool]) -> RecordCheckResult:
+    location = services.reads.record(record_id, visible)  # type: ignore[attr-defined]
     settings = services.settings  # type: ignore[attr-defined]
     event = load_feature_event(settings, location.log_path, location.log_offset)
     if event is None:
@@ -52,11 +53,12 @@ def _verify_record(services: object, record_id: str, caller: str) -> RecordCheck
 
 
 async def verify_record(request: Request) -> JSONResponse:
-    """The verified / failed badge of /demo/sessions: the library verify check on one of the caller's
-    feature events (another user's record is 404, as in the read API)."""
-    caller = caller_id(request)
-    record_id = record_id_param(request)
-    body = await run_in_threadpool(_verify_record, request.app.state.services, record_id, caller)
+    """The verified / failed badge of /demo/sessions: the library verify check on a granted user's
+    feature event (any other record is 404, as in the read API); audited."""
+    async with data_request(request, AuditAction.VERIFY) as access:
+        access.object_id = record_id = record_id_param(request)
+        services = request.app.state.services
+        body = await run_in_threadpool(_verify_record, services, record_id, access.visible)
     return JSONResponse(body.model_dump(mode="json"))
 
 
@@ -68,10 +70,9 @@ operations = [
     Operation(
         "/records/{record_id}/verify",
         "GET",
-        "Verify one of the caller's feature events against its file (hash, shape, dims)",
+        "Verify a granted user's feature event against its file (hash, shape, dims)",
         {200: RecordCheckResult},
         path_params=("record_id",),
-        header_params=(CALLER_PARAMETER,),
         error_statuses=READ_ERRORS,
     )
 ]

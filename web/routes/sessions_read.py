@@ -1,7 +1,7 @@
 """Read API served from the projection: a session, a user's sessions (with captures), a record.
 
-Every read names its caller in the `X-A3CP-User-Id` header (web/caller.py) and sees only that user's
-data: another user's session, list or record is answered exactly like an unknown one (404).
+Every read needs an account (cookie or API token, web/access.py) and sees only the users granted to it:
+another user's session, list or record is answered exactly like an unknown one (404). Every read is audited.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from a3cp.schemas import RecordId, RecordLocation, SessionDetail, UserSessions
-from web.caller import CALLER_PARAMETER, caller_id
+from a3cp.schemas import AuditAction, RecordId, RecordLocation, SessionDetail, UserSessions
+from web.access import data_request
 from web.errors import rejected_from_validation
 from web.openapi import Operation
 
 _RECORD_ID = TypeAdapter(RecordId)
-READ_ERRORS = (400, 401, 404, 503)  # bad id or header, no header, not found or not yours, projection down
+READ_ERRORS = (400, 401, 403, 404, 503)  # bad id, no account, cross-site, not found or not granted, down
 
 
 def record_id_param(request: Request) -> str:
@@ -30,23 +30,24 @@ def record_id_param(request: Request) -> str:
 
 
 async def get_session(request: Request) -> JSONResponse:
-    caller = caller_id(request)
-    reads = request.app.state.services.reads
-    found = await run_in_threadpool(reads.session, request.path_params["session_id"], caller)
+    async with data_request(request, AuditAction.READ_SESSION) as access:
+        access.object_id = session_id = request.path_params["session_id"]
+        reads = request.app.state.services.reads
+        found = await run_in_threadpool(reads.session, session_id, access.visible)
     return JSONResponse(found.model_dump(mode="json"))
 
 
 async def get_user_sessions(request: Request) -> JSONResponse:
-    caller = caller_id(request)
-    reads = request.app.state.services.reads
-    found = await run_in_threadpool(reads.user_sessions, request.path_params["user_id"], caller)
+    async with data_request(request, AuditAction.READ_USER_SESSIONS) as access:
+        reads = request.app.state.services.reads
+        found = await run_in_threadpool(reads.user_sessions, request.path_params["user_id"], access.visible)
     return JSONResponse(found.model_dump(mode="json"))
 
 
 async def get_record(request: Request) -> JSONResponse:
-    caller = caller_id(request)
-    record_id = record_id_param(request)
-    found = await run_in_threadpool(request.app.state.services.reads.record, record_id, caller)
+    async with data_request(request, AuditAction.READ_RECORD) as access:
+        access.object_id = record_id = record_id_param(request)
+        found = await run_in_threadpool(request.app.state.services.reads.record, record_id, access.visible)
     return JSONResponse(found.model_dump(mode="json"))
 
 
@@ -60,28 +61,25 @@ operations = [
     Operation(
         "/session_manager/sessions/{session_id}",
         "GET",
-        "One of the caller's sessions as projected from its log, with its captures",
+        "A granted user's session as projected from its log, with its captures",
         {200: SessionDetail},
         path_params=("session_id",),
-        header_params=(CALLER_PARAMETER,),
         error_statuses=READ_ERRORS,
     ),
     Operation(
         "/session_manager/users/{user_id}/sessions",
         "GET",
-        "The caller's own sessions (user_id must be the caller), oldest first, with captures",
+        "A granted user's sessions, oldest first, with captures",
         {200: UserSessions},
         path_params=("user_id",),
-        header_params=(CALLER_PARAMETER,),
         error_statuses=READ_ERRORS,
     ),
     Operation(
         "/records/{record_id}",
         "GET",
-        "Where one of the caller's record_ids was logged (log, offset, position) and its feature file",
+        "Where a granted user's record_id was logged (log, offset, position) and its feature file",
         {200: RecordLocation},
         path_params=("record_id",),
-        header_params=(CALLER_PARAMETER,),
         error_statuses=READ_ERRORS,
     ),
 ]
