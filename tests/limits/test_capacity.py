@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import pytest
 import websockets
-from tests.deployment.processes import ServerProcess, free_port, split_env
-from tests.fixtures.person import person_frames
 
-from tests.capture_ws.conftest import Capture
+from bench import client
+from bench.person import person_frames
+from bench.processes import ServerProcess, free_port, split_env
+from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import WS_PATH
 
 CAPACITY = 2
@@ -28,6 +29,7 @@ IDLE_OPENS = 200
 HANDSHAKE_BATCH = 20
 IDLE_RSS_BOUND_MIB = 150  # measured: see docs/limits.md
 USER = "load01"
+IDLE_USER = "load02"
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +44,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         process.stop()
 
 
-def start_session(server: ServerProcess) -> str:
-    envelope = json.loads(Capture("x", user_id=USER).open())
-    body = {k: envelope[k] for k in ("schema_version", "record_id", "user_id", "timestamp")}
-    response = httpx.post(f"{server.url}/session_manager/sessions.start", json={**body, "performer_id": USER})
-    assert response.status_code == 201, response.text
-    return str(response.json()["session_id"])
+def start_session(server: ServerProcess, user_id: str) -> str:
+    """A new session (201) for `user_id`: each test has its own person, since a second start for a
+    person with an active session returns that session (200) instead."""
+    with httpx.Client(base_url=server.url) as http:
+        return client.start_session(http, user_id)
 
 
 def rss_mib(server: ServerProcess) -> float:
@@ -91,7 +92,7 @@ async def run_captures(url: str, session_id: str, count: int) -> list[dict[str, 
 
 
 def test_capacity_plus_k_refuses_exactly_k(server: ServerProcess, reliability_report: Any) -> None:
-    session_id = start_session(server)
+    session_id = start_session(server, USER)
     url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
     outcomes = asyncio.run(run_captures(url, session_id, CAPACITY + EXTRA))
     refused = [o for o in outcomes if o["message"]["event"] == "capture.abort"]
@@ -112,7 +113,7 @@ def test_capacity_plus_k_refuses_exactly_k(server: ServerProcess, reliability_re
 async def idle_opens(url: str, session_id: str, count: int) -> list[int | None]:
     async def one() -> Any:
         ws = await websockets.connect(url)
-        await ws.send(Capture(session_id, user_id=USER).open())
+        await ws.send(Capture(session_id, user_id=IDLE_USER).open())
         return ws
 
     sockets = []
@@ -127,7 +128,7 @@ async def idle_opens(url: str, session_id: str, count: int) -> list[int | None]:
 
 
 def test_idle_opens_stay_near_idle_rss(server: ServerProcess, reliability_report: Any) -> None:
-    session_id = start_session(server)
+    session_id = start_session(server, IDLE_USER)
     url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
     before = rss_mib(server)
     peak = [before]

@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.deployment.processes import ServerProcess, free_port, split_env
+
+from bench.processes import ServerProcess, free_port, split_env
 
 HEAD_TIMEOUT_S = 1.0
 BODY_IDLE_S = 1.0

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, envelope
+from bench.client import CAPTURE_PATH, capture_meta, request_body
 from web.app import create_app
 
 NUMBERS = st.one_of(
@@ -62,11 +62,11 @@ def test_numbers_in_the_capture_meta_part(client: TestClient, field: str, litera
 
 
 @examples(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(field=st.sampled_from([*envelope()]), literal=NUMBERS)
+@given(field=st.sampled_from([*request_body()]), literal=NUMBERS)
 def test_numbers_in_session_bodies(client: TestClient, field: str, literal: str) -> None:
     response = client.post(
         "/session_manager/sessions.start",
-        content=with_number(envelope(), field, literal),
+        content=with_number(request_body(), field, literal),
         headers={"content-type": "application/json"},
     )
     assert_refused_naming(response, field)

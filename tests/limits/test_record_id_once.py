@@ -18,26 +18,22 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from tests.fixtures.person import person_frames
 
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
-from a3cp.schemas import CaptureMeta, SessionManagerStartInput
+from a3cp.schemas import CaptureMeta
 from a3cp.storage_layout import session_features_dir
-from tests.capture.conftest import CAPTURE_PATH, feature_events, multipart
-from tests.capture_ws.conftest import Capture
+from bench.client import CAPTURE_PATH, multipart
+from bench.person import person_frames
 from tests.fixtures.races import FORK, race_in_processes
+from tests.fixtures.recorded import feature_events
+from tests.fixtures.sessions import start_session_in
+from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import ws_capture
 from tests.reliability.test_capture_races import FRAMES, SIZE, a3cp_verify, capture_once, round_meta
-from tests.spine.invariants import start_body
 from web.app import create_app
 
 ROUNDS = 3
-
-
-def start_session(settings: Settings, user_id: str = "elias01") -> str:
-    request = SessionManagerStartInput.model_validate(start_body(user_id=user_id))
-    return Services.build(settings).sessions.start(request).session_id
 
 
 def _meta(session_id: str, record_id: str, user_id: str = "elias01") -> dict[str, Any]:
@@ -49,8 +45,8 @@ def _meta(session_id: str, record_id: str, user_id: str = "elias01") -> dict[str
 def test_same_record_id_into_other_sessions_from_processes_records_once(
     settings: Settings, reliability_report: Any
 ) -> None:
-    sessions = [("elias01", start_session(settings)), ("elias01", start_session(settings))]
-    sessions.append(("maria02", start_session(settings, "maria02")))
+    sessions = [("elias01", start_session_in(settings)), ("elias01", start_session_in(settings))]
+    sessions.append(("maria02", start_session_in(settings, "maria02")))
     frames = person_frames(FRAMES, SIZE, SIZE)
     client = TestClient(create_app(settings))
     for _ in range(ROUNDS):
@@ -97,7 +93,7 @@ def _die_at(moment: str, settings: Settings, meta: dict[str, Any], frames: tuple
 def test_sigkill_then_restart_leaves_no_stray_and_retries_record_once(
     settings: Settings, moment: str, reliability_report: Any
 ) -> None:
-    session_id = start_session(settings)
+    session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     record_ids = [str(uuid.uuid4()), str(uuid.uuid4())]
     for record_id in record_ids:

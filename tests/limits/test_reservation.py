@@ -18,7 +18,7 @@ from a3cp.config import Settings
 from a3cp.domain.errors import RecordIdConflict
 from a3cp.storage_layout import session_features_dir
 from tests.fixtures.races import FORK
-from tests.limits.test_record_id_once import start_session
+from tests.fixtures.sessions import start_session_in
 from tests.reliability.test_capture_races import a3cp_verify
 
 OWNER = Owner("elias01", "s1")
@@ -106,7 +106,7 @@ def test_the_sweep_removes_only_temp_files_no_writer_holds(tmp_path: Path) -> No
 
 def test_verify_repair_removes_orphans_and_strays_printing_each(tmp_path: Path) -> None:
     settings = Settings(tmp_path / "data", tmp_path / "logs", f"sqlite:///{tmp_path / 'p.sqlite3'}")
-    features = session_features_dir(settings, "elias01", start_session(settings), create=True)
+    features = session_features_dir(settings, "elias01", start_session_in(settings), create=True)
     orphan = features / "3b241101-e2bb-4255-8caf-4136c566a962.npz"
     orphan.write_bytes(b"never recorded")
     child = FORK.Process(target=_die_writing, args=(features,))

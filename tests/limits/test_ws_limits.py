@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from tests.fixtures.person import person_frames
 
 from a3cp.config import (
     CAPACITY_RETRY_AFTER_S,
@@ -19,10 +18,10 @@ from a3cp.config import (
     MAX_CAPTURE_SECONDS,
     Settings,
 )
-from tests.capture.conftest import CAPTURE_PATH, capture_meta, multipart
-from tests.capture_ws.conftest import Capture, events_of, feature_files, iso, start_session
-from tests.capture_ws.test_capture_protocol import outcome
-from tests.limits.ws_client import WS_PATH
+from bench.client import CAPTURE_PATH, capture_meta, multipart, start_session
+from bench.person import person_frames
+from tests.fixtures.ws_capture import USER, Capture, events_of, feature_files, iso
+from tests.limits.ws_client import WS_PATH, outcome
 from web.app import create_app
 from web.error_table import CLOSE_INTERNAL_ERROR, CLOSE_NORMAL, CLOSE_TRY_AGAIN_LATER, ERRORS
 from web.routes import capture_ws
@@ -42,10 +41,10 @@ def assert_nothing_recorded(settings: Settings, session_id: str) -> None:
 def test_over_capacity_is_refused_at_open_on_both_transports(
     one_slot: TestClient, settings: Settings, jpeg_frames: list[bytes]
 ) -> None:
-    session_id = start_session(one_slot)
+    session_id = start_session(one_slot, USER)
     slot = one_slot.app.state.services.captures.admission.admit()  # the one slot is busy
     try:
-        meta = capture_meta(session_id, frames=3, user_id="ws_user")
+        meta = capture_meta(session_id, frames=3, user_id=USER)
         http = one_slot.post(CAPTURE_PATH, files=multipart(meta, person_frames(3)))
         assert http.status_code == 503 and http.headers["retry-after"] == str(CAPACITY_RETRY_AFTER_S)
         assert http.json()["error"] == "capacity_exhausted"
@@ -71,14 +70,14 @@ def test_over_capacity_is_refused_at_open_on_both_transports(
 
 
 def test_a_frozen_clock_trickle_is_ended_by_the_server_clock(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     now = [1000.0]
     monkeypatch.setattr(capture_ws, "clock", lambda: now[0])
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
     frame = jpeg_frames[0]
-    with ws_client.websocket_connect(WS_PATH) as ws:
+    with client.websocket_connect(WS_PATH) as ws:
         ws.send_text(capture.open())
         for seq in range(1, 4):  # every frame claims the capture's first instant
             ws.send_text(capture.meta(seq, len(frame), timestamp_frame=iso(capture.start)))
@@ -88,19 +87,19 @@ def test_a_frozen_clock_trickle_is_ended_by_the_server_clock(
     assert code == CLOSE_NORMAL
     assert [m["error_code"] for m in messages] == ["capture_time_exceeded"]
     assert f"{MAX_CAPTURE_SECONDS + CAPTURE_WALL_GRACE_S:g} s" in messages[0]["message"]
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
 def test_disk_full_over_websocket_is_insufficient_storage(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def full(*_args: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr("a3cp.services.captures.write_artifact", full)
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
-    with ws_client.websocket_connect(WS_PATH) as ws:
+    with client.websocket_connect(WS_PATH) as ws:
         ws.send_text(capture.open())
         for seq, frame in enumerate(jpeg_frames, start=1):
             ws.send_text(capture.meta(seq, len(frame)))
@@ -109,20 +108,20 @@ def test_disk_full_over_websocket_is_insufficient_storage(
         messages, code = outcome(ws)
     assert [m["error_code"] for m in messages] == ["insufficient_storage"]
     assert code == CLOSE_INTERNAL_ERROR
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)
 
 
 def test_extraction_far_behind_is_aborted_extraction_behind(
-    ws_client: TestClient, ws_settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, settings: Settings, jpeg_frames: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def slow_extraction(self: Any, image: bytes, timestamp_ms: int | None = None) -> None:
         time.sleep(0.5)  # far slower than frames arrive
 
     monkeypatch.setattr("a3cp.services.captures.CaptureHandle.add_frame", slow_extraction)
-    session_id = start_session(ws_client)
+    session_id = start_session(client, USER)
     capture = Capture(session_id)
     frame = jpeg_frames[0]
-    with ws_client.websocket_connect(WS_PATH) as ws:
+    with client.websocket_connect(WS_PATH) as ws:
         ws.send_text(capture.open())
         for seq in range(1, EXTRACTION_BACKLOG_FRAMES + 20):
             ws.send_text(capture.meta(seq, len(frame)))
@@ -130,4 +129,4 @@ def test_extraction_far_behind_is_aborted_extraction_behind(
         messages, code = outcome(ws)
     assert [m["error_code"] for m in messages] == ["extraction_behind"]
     assert code == CLOSE_TRY_AGAIN_LATER
-    assert_nothing_recorded(ws_settings, session_id)
+    assert_nothing_recorded(settings, session_id)

@@ -1,4 +1,5 @@
-"""Run one whole WebSocket capture through a TestClient and return the server's last message."""
+"""Run one whole WebSocket capture through a TestClient and return the server's last message; read
+every message of a capture until the server closes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.capture_ws.conftest import Capture
+from tests.fixtures.ws_capture import Capture
 
 WS_PATH = "/camera_feed_worker/capture"
 
@@ -22,3 +23,13 @@ def ws_capture(client: TestClient, capture: Capture, frames: Sequence[bytes], se
             ws.send_bytes(frame)
         ws.send_text(capture.close(seconds))
         return json.loads(ws.receive_text())
+
+
+def outcome(ws: Any) -> tuple[list[dict[str, Any]], int]:
+    """Every JSON message the server sends until it closes, and the close code."""
+    messages = []
+    while True:
+        message = ws.receive()
+        if message["type"] == "websocket.close":
+            return messages, int(message["code"])
+        messages.append(json.loads(message["text"]))
