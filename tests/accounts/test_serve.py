@@ -27,7 +27,7 @@ from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
 from a3cp.storage_layout import StorageLayout
 from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
-from tests.deployment.processes import READY_WAIT_S, free_port
+from bench.processes import READY_WAIT_S, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
