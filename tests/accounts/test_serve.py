@@ -26,8 +26,8 @@ from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
 from a3cp.storage_layout import StorageLayout
-from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
 from bench.processes import READY_WAIT_S, free_port
+from tests.accounts.conftest import CARER_PASSWORD, PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -39,7 +39,7 @@ export function fillPersonPicker(select, hint) {
 
 /** Why this account cannot start sessions or capture here (a sentence), or null when it can. */
 export function captureBlocker(anyoneToPick) {
-  if (!anyoneToPick) return "No person is granted to this account yet.";
   if (ACCOUNT.role !== "carer") return `Only a carer captures; ${ACCOUNT.account} is ${ACCOUNT.role}.`;
+  if (!anyoneToPick) return "No person is granted to this account yet.";
   return null;
 }

@@ -71,7 +71,7 @@ export async function requestJson(method, path, payload) {
   } catch {
     body = null;
   }
-  if (response.status === 401) {
+  if (response.status === 401 && body && body.error === "unauthenticated") {
     throw new ApiError(`Your login has ended (HTTP 401). Log in again at ${loginUrl()}; nothing was retried.`);
   }
   if (!response.ok) {
