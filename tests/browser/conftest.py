@@ -3,6 +3,8 @@
 The camera is Chromium's fake device playing a .y4m clip made here from scikit-image's astronaut.png
 (NASA portrait, public domain), shifted a little per frame, so MediaPipe sees a real face and body.
 A missing browser or axe-core skips locally and fails under CI=true (see tests/conftest.py).
+The demo pages need a login: `log_in_carer` gives a browser context the cookie of the carer CARER, who is
+granted the person USER (the `carer_logged_in` fixture does it for `page`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import numpy as np
 import pytest
 import uvicorn
 
+from a3cp.accounts.policy import Role
+from a3cp.accounts.service import AccountService
 from a3cp.config import Settings
 from bench.person import portrait_on_canvas
 from bench.processes import free_port
@@ -29,6 +33,9 @@ CHROMIUM = Path(os.environ.get("A3CP_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 CLIP_SIZE = (640, 480)
 CLIP_FRAMES = 30
+CARER = "cara"
+CARER_PASSWORD = "carer passphrase 1"
+USER = "demo_user"  # the person (data subject) granted to CARER
 
 
 def need(condition: bool, why: str) -> None:
@@ -140,3 +147,25 @@ def page(browser: object, live_server: LiveServer) -> Iterator[object]:
 def axe_source() -> str:
     need(AXE.is_file(), f"axe-core is not installed at {AXE} (run `npm ci`)")
     return AXE.read_text(encoding="utf-8")
+
+
+def ensure_carer(settings: Settings) -> None:
+    """The carer CARER with a grant for USER, created once per data root."""
+    accounts = AccountService.build(settings)
+    if accounts.state().account(CARER) is None:
+        accounts.create_account(CARER, Role.CARER, CARER_PASSWORD)
+        accounts.grant(CARER, USER)
+
+
+def log_in_carer(context: object, server: LiveServer) -> None:
+    """Log the browser context in as CARER (POST /auth/login from the context: its cookie jar keeps it)."""
+    ensure_carer(server.settings)
+    response = context.request.post(  # type: ignore[attr-defined]
+        f"{server.url}/auth/login", data={"username": CARER, "password": CARER_PASSWORD}
+    )
+    assert response.ok, response.text()
+
+
+@pytest.fixture
+def carer_logged_in(page: object, live_server: LiveServer) -> None:
+    log_in_carer(page.context, live_server)  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """Accessibility of the three demo pages in real Chromium: axe-core finds nothing, every control is
 reachable and operable from the keyboard, status changes go through an aria-live region, and every
-button is at least 44x44 CSS px."""
+button is at least 44x44 CSS px. Opened logged in as the carer granted USER."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import USER
+
 PAGES = ["/demo/session", "/demo/gesture", "/demo/sessions"]
+pytestmark = pytest.mark.usefixtures("carer_logged_in")
+# Every page starts with the account bar's Log out button, then the person picker.
+ACCOUNT_BAR_STOPS = ["btn-logout", "person"]
 
 
 def axe_violations(page, axe_source: str) -> list[dict]:
@@ -44,8 +49,10 @@ def test_buttons_are_at_least_44_px_and_status_is_live(page, path: str) -> None:
 
 def test_session_page_is_keyboard_operable_and_announces(page, axe_source: str) -> None:
     page.goto("/demo/session")
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "btn-start"
+    expect(page.locator("#person")).to_have_value(USER)
+    for stop in [*ACCOUNT_BAR_STOPS, "btn-start"]:
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == stop
     page.keyboard.press("Enter")
     expect(page.locator("#session-id")).not_to_have_value("")
     session_id = page.input_value("#session-id")
@@ -59,11 +66,12 @@ def test_session_page_is_keyboard_operable_and_announces(page, axe_source: str) 
 
 def test_gesture_page_tab_order_reaches_every_enabled_control(page) -> None:
     page.goto("/demo/gesture")
+    expect(page.locator("#person")).to_have_value(USER)
     reached = []
     for _ in range(8):
         page.keyboard.press("Tab")
         reached.append(page.evaluate("document.activeElement.id"))
-    assert reached[:1] == ["btn-start"]
+    assert reached[:3] == [*ACCOUNT_BAR_STOPS, "btn-start"]
     assert "intent" in reached
     # Actions that need a session are disabled (so not in the tab order) until one exists.
     assert page.is_disabled("#btn-capture") and page.is_disabled("#btn-stop") and page.is_disabled("#btn-end")
@@ -76,7 +84,9 @@ def test_gesture_page_tab_order_reaches_every_enabled_control(page) -> None:
 
 def test_sessions_page_form_works_from_the_keyboard(page) -> None:
     page.goto("/demo/sessions")
-    page.focus("#user-id")
-    page.fill("#user-id", "nobody_here")
+    expect(page.locator("#person")).to_have_value(USER)
+    for stop in [*ACCOUNT_BAR_STOPS, "btn-load"]:
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == stop
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).not_to_have_text(re.compile(r"^(Enter a user id|Loading)"))
+    expect(page.locator("#status")).not_to_have_text(re.compile(r"^(Pick a person|Loading)"))

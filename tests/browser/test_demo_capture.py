@@ -1,6 +1,7 @@
 """/demo/gesture end to end in real Chromium with the fake camera playing a real person: start a
 session, capture about 3 s, stop, and check what the page shows against what was recorded. Then the
-errors a carer must see in words: the server refusing (400) and the server being down."""
+errors a carer must see in words: the server refusing (400) and the server being down. Every page is
+opened logged in as the carer granted USER."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import expect
 
 from a3cp.config import Settings
@@ -16,13 +18,15 @@ from a3cp.storage_layout import session_features_dir, session_log_path
 from eventstore import read_log
 from tests.fixtures.build import BUILD
 
-from .conftest import LiveServer, start_server
+from .conftest import CARER, USER, LiveServer, log_in_carer, start_server
 
-USER = "demo_user"
+pytestmark = pytest.mark.usefixtures("carer_logged_in")
 
 
 def test_capture_a_gesture_end_to_end(page, live_server: LiveServer) -> None:
     page.goto("/demo/gesture")
+    expect(page.locator("#who")).to_have_text(f"{CARER} (carer)")
+    expect(page.locator("#person")).to_have_value(USER)
     page.click("#btn-start")
     expect(page.locator("#session-id")).not_to_have_value("")
     session_id = page.input_value("#session-id")
@@ -54,6 +58,7 @@ def test_capture_a_gesture_end_to_end(page, live_server: LiveServer) -> None:
     assert [e["record_id"] for e in events].count(record_id) == 1
     assert events[1]["record_id"] == record_id and events[1]["source"] == "landmark_extractor"
     assert events[1]["annotation"]["intent"] == "wave"
+    assert {e["performer_id"] for e in events if e["source"] != "landmark_extractor"} == {CARER}
 
 
 def test_start_refused_with_400_is_shown_in_words(page) -> None:
@@ -80,6 +85,7 @@ def test_server_down_is_shown_in_words(browser, tmp_path: Path) -> None:
     )
     server = start_server(settings)
     context = browser.new_context(base_url=server.url, permissions=["camera"])
+    log_in_carer(context, server)
     try:
         page = context.new_page()
         page.goto("/demo/gesture")
@@ -95,6 +101,7 @@ def test_server_down_is_shown_in_words(browser, tmp_path: Path) -> None:
 
 def test_camera_denied_shows_a_message_and_sends_nothing(browser, live_server: LiveServer) -> None:
     context = browser.new_context(base_url=live_server.url, permissions=[])
+    log_in_carer(context, live_server)
     try:
         page = context.new_page()
         page.add_init_script(
@@ -118,8 +125,8 @@ def test_camera_denied_shows_a_message_and_sends_nothing(browser, live_server: L
 def test_sessions_page_lists_the_capture_with_a_verified_badge(page, live_server: LiveServer) -> None:
     """Runs after the end-to-end test in this module (same live server): its capture is listed."""
     page.goto("/demo/sessions")
-    page.fill("#user-id", USER)
-    page.keyboard.press("Enter")
+    expect(page.locator("#person")).to_have_value(USER)
+    page.click("#btn-load")
     expect(page.locator("#status")).to_contain_text("capture(s)")
     assert page.locator(".badge-ok").count() >= 1
     assert page.locator(".badge-fail").count() == 0

@@ -1,7 +1,9 @@
 """The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`) and their static assets.
 
 Plain HTML files from web/templates/ and vanilla ES modules + CSS from web/static/, served by the same
-app (same origin as the API and the capture WebSocket). Not linked from any menu.
+app (same origin as the API and the capture WebSocket). Not linked from any menu. A page needs a login
+(otherwise it redirects to /login and back); its scripts then read the account and its granted users from
+`GET /auth/me` and call the API with the login cookie.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from a3cp.schemas import AuditAction, RecordCheckResult
 from a3cp.services.verify import check_feature_event, load_feature_event
 from web.access import data_request
+from web.auth import authenticate, login_redirect
 from web.openapi import Operation
 from web.routes.sessions_read import READ_ERRORS, record_id_param
 
@@ -36,7 +39,9 @@ _HEADERS = {
 
 
 def _page(name: str) -> Route:
-    async def endpoint(request: Request) -> FileResponse:
+    async def endpoint(request: Request) -> Response:
+        if await authenticate(request) is None:
+            return login_redirect(request)
         return FileResponse(TEMPLATES / PAGES[name], media_type="text/html", headers=_HEADERS)
 
     return Route(f"/demo/{name}", endpoint, methods=["GET"], name=f"demo_{name}")

@@ -1,4 +1,6 @@
 // The admin page: accounts, grants, active logins and the audit trail, through the /admin/api JSON routes.
+import "./account.js"; // the account bar (who is logged in)
+
 const status = document.getElementById("admin-status");
 
 async function call(method, path, body) {
@@ -40,6 +42,9 @@ async function refresh() {
   ]);
   fill("accounts", accounts.accounts.map((a) =>
     row([a.name, a.role, a.disabled ? "disabled" : "active", a.grants.join(", ") || "none"])));
+  // Grants only mean something to carers and researchers: offer their names to the grant form.
+  document.getElementById("grantable-accounts").replaceChildren(...accounts.accounts
+    .filter((a) => a.role !== "admin" && !a.disabled).map((a) => new Option(a.name, a.name)));
   fill("sessions", sessions.sessions.map((s) => {
     const end = document.createElement("button");
     end.type = "button";

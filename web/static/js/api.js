@@ -1,5 +1,6 @@
 // Talking to the A3CP API from the demo pages: envelopes, JSON requests, errors in words.
-// One request per click; nothing here ever retries.
+// Requests carry the login cookie (same origin); one request per click; nothing here ever retries.
+import { ACCOUNT, loginUrl } from "./account.js";
 
 /** The server's contract (GET /contract.json): limits, schema version, every error code with its words.
  * Read once per page; the pages keep no copy of it. */
@@ -8,7 +9,7 @@ export const SCHEMA_VERSION = CONTRACT.schema_version;
 export const LIMITS = CONTRACT.limits;
 
 async function loadContract() {
-  const response = await fetch("/contract.json", { headers: { accept: "application/json" } });
+  const response = await fetch("/contract.json", { credentials: "same-origin", headers: { accept: "application/json" } });
   if (!response.ok) {
     throw new Error(`The page could not read the server's contract (HTTP ${response.status}). Reload the page.`);
   }
@@ -20,29 +21,20 @@ export function wordsFor(code) {
   const entry = CONTRACT.errors[code];
   return entry ? entry.words : "the server refused the request";
 }
-export const DEMO_USER = "demo_user";
-// The read API answers each caller with their own data only; the caller names itself in this header
-// (a claimed identity, not authentication: see docs/projection.md).
-export const CALLER_HEADER = "X-A3CP-User-Id";
-
-/** The user the demo acts for: `?user_id=` in the address, else "demo_user". */
-export function demoUserId() {
-  const fromQuery = new URLSearchParams(window.location.search).get("user_id");
-  return fromQuery && /^[A-Za-z0-9_-]{1,64}$/.test(fromQuery) ? fromQuery : DEMO_USER;
-}
 
 /** A wire timestamp: UTC ISO 8601 with milliseconds and Z. */
 export function nowIso() {
   return new Date().toISOString();
 }
 
-/** The envelope fields every request carries. */
+/** The envelope fields every request about `userId` carries; the performer is the logged-in account. */
 export function envelope(userId) {
   return {
     schema_version: SCHEMA_VERSION,
     record_id: crypto.randomUUID(),
     user_id: userId,
     timestamp: nowIso(),
+    performer_id: ACCOUNT.account,
   };
 }
 
@@ -60,12 +52,13 @@ export function describeErrorBody(status, body) {
 export class ApiError extends Error {}
 
 /** Send one JSON request; resolve with the parsed body, or throw ApiError with a readable message. */
-export async function requestJson(method, path, payload, extraHeaders = {}) {
+export async function requestJson(method, path, payload) {
   let response;
   try {
     response = await fetch(path, {
       method,
-      headers: { ...(payload === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
+      credentials: "same-origin",
+      headers: payload === undefined ? {} : { "Content-Type": "application/json" },
       body: payload === undefined ? undefined : JSON.stringify(payload),
     });
   } catch {
@@ -78,6 +71,9 @@ export async function requestJson(method, path, payload, extraHeaders = {}) {
   } catch {
     body = null;
   }
+  if (response.status === 401 && body && body.error === "unauthenticated") {
+    throw new ApiError(`Your login has ended (HTTP 401). Log in again at ${loginUrl()}; nothing was retried.`);
+  }
   if (!response.ok) {
     throw new ApiError(describeErrorBody(response.status, body));
   }
@@ -87,24 +83,20 @@ export async function requestJson(method, path, payload, extraHeaders = {}) {
   return body;
 }
 
-/** GET from the read API as `userId` (who sees only their own sessions and records). */
-export function readAs(userId, path) {
-  return requestJson("GET", path, undefined, { [CALLER_HEADER]: userId });
+/** GET from the read API (answers only what this account was granted). */
+export function getJson(path) {
+  return requestJson("GET", path);
 }
 
-/** sessions.start exactly as upstream's demo client sends it. */
+/** sessions.start for the person `userId`, in upstream's demo client's shape. */
 export function startSession(userId) {
-  return requestJson("POST", "/session_manager/sessions.start", {
-    ...envelope(userId),
-    performer_id: userId,
-  });
+  return requestJson("POST", "/session_manager/sessions.start", envelope(userId));
 }
 
 /** sessions.end with the session_id and an end_time, as upstream's demo client sends it. */
 export function endSession(userId, sessionId) {
   return requestJson("POST", "/session_manager/sessions.end", {
     ...envelope(userId),
-    performer_id: userId,
     session_id: sessionId,
     end_time: nowIso(),
   });

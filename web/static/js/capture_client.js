@@ -1,6 +1,8 @@
 // One bounded capture streamed over WS /camera_feed_worker/capture (upstream A3CP message shapes):
 // capture.open, then per frame capture.frame_meta + one binary JPEG message, then capture.close.
+// The login cookie authenticates the upgrade (same origin, so the browser's Origin is ours).
 // The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
+import { ACCOUNT } from "./account.js";
 import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";
 
@@ -52,7 +54,7 @@ export class CaptureStream {
       timestamp: nowIso(),
       modality: "image",
       source: "browser",
-      performer_id: this.userId,
+      performer_id: ACCOUNT.account,
       event,
       capture_id: this.captureId,
       ...fields,

@@ -1,21 +1,36 @@
 // /demo/gesture: session buttons, live preview, one bounded capture at a time, the result.
-import { ApiError, demoUserId, endSession, startSession } from "./api.js";
+import { captureBlocker, fillPersonPicker } from "./account.js";
+import { ApiError, endSession, startSession } from "./api.js";
 import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
 import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
 import { describeQuality } from "./quality.js";
 import { StatusView } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
-const userId = demoUserId();
 const view = new StatusView($("status"), $("error"));
 const video = $("preview");
+const person = $("person");
 
-const state = { sessionId: null, busy: false, capture: null, stream: null, clock: null };
+const state = { userId: null, sessionId: null, busy: false, capture: null, stream: null, clock: null };
+// What stops this account capturing here at all (said once, at load), or null.
+const blocker = captureBlocker(fillPersonPicker(person, $("person-hint")));
+
+// Browsers offer the camera only to a secure context: https://, or http://localhost on this machine.
+// A tablet opening http://<this machine's name> gets no camera API at all, so say so before anyone tries.
+if (!window.isSecureContext) {
+  const note = $("https-needed");
+  note.textContent = "The camera needs HTTPS: this page was opened over plain http:// under a name other " +
+    "than localhost, so the browser offers no camera here. Open it with https:// (README: " +
+    "\"Use it from a tablet\").";
+  note.hidden = false;
+}
+for (const node of document.querySelectorAll(".max-seconds")) node.textContent = String(MAX_CAPTURE_MS / 1000);
 
 function render() {
   const capturing = state.capture !== null;
   $("session-id").value = state.sessionId || "";
-  $("btn-start").disabled = state.busy || state.sessionId !== null;
+  $("btn-start").disabled = blocker !== null || state.busy || state.sessionId !== null;
+  person.disabled = blocker !== null || state.sessionId !== null;
   $("btn-end").disabled = state.busy || capturing || state.sessionId === null;
   $("btn-capture").disabled = state.busy || capturing || state.sessionId === null;
   $("btn-stop").disabled = !capturing || state.capture.stopped;
@@ -68,8 +83,9 @@ $("btn-start").addEventListener("click", async () => {
   render();
   view.say("Starting a session…");
   try {
-    const body = await startSession(userId);
+    const body = await startSession(person.value);
     state.sessionId = body.session_id;
+    state.userId = person.value;
     view.say(`Session started: ${state.sessionId}. You can capture a gesture.`);
   } catch (err) {
     failed(err, "Starting the session");
@@ -85,9 +101,10 @@ $("btn-end").addEventListener("click", async () => {
   render();
   view.say("Ending the session…");
   try {
-    await endSession(userId, state.sessionId);
+    await endSession(state.userId, state.sessionId);
     view.say(`Session ${state.sessionId} ended.`);
     state.sessionId = null;
+    state.userId = null;
     closeCamera(video, state.stream);
     state.stream = null;
   } catch (err) {
@@ -114,7 +131,7 @@ $("btn-capture").addEventListener("click", async () => {
   }
   const { width, height } = frameSize(video);
   const capture = new CaptureStream({
-    userId, sessionId: state.sessionId, video, width, height, intent: $("intent").value.trim(),
+    userId: state.userId, sessionId: state.sessionId, video, width, height, intent: $("intent").value.trim(),
   });
   $("capture-record-id").value = capture.recordId;
   try {
@@ -163,3 +180,4 @@ $("btn-stop").addEventListener("click", () => stopCapture("Capture stopped. Wait
 
 window.addEventListener("pagehide", () => closeCamera(video, state.stream));
 render();
+if (blocker) view.say(blocker);

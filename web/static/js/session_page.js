@@ -1,8 +1,10 @@
 // /demo/session: one Start Session button; the session_id lives in memory only.
-import { ApiError, demoUserId, startSession } from "./api.js";
+import { captureBlocker, fillPersonPicker } from "./account.js";
+import { ApiError, startSession } from "./api.js";
 import { StatusView } from "./status.js";
 
-const userId = demoUserId();
+const person = document.getElementById("person");
+const blocker = captureBlocker(fillPersonPicker(person, document.getElementById("person-hint")));
 const view = new StatusView(document.getElementById("status"), document.getElementById("error"));
 const btnStart = document.getElementById("btn-start");
 const sessionField = document.getElementById("session-id");
@@ -13,7 +15,8 @@ let sessionId = null;
 function render(state) {
   stateField.textContent = state;
   sessionField.value = sessionId || "";
-  btnStart.disabled = state === "starting" || sessionId !== null;
+  btnStart.disabled = blocker !== null || state === "starting" || sessionId !== null;
+  person.disabled = blocker !== null || sessionId !== null;
 }
 
 btnStart.addEventListener("click", async () => {
@@ -21,7 +24,7 @@ btnStart.addEventListener("click", async () => {
   render("starting");
   view.say("Starting a session…");
   try {
-    const body = await startSession(userId);
+    const body = await startSession(person.value);
     sessionId = body.session_id;
     render("active");
     view.say(`Session started: ${sessionId}.`);
@@ -34,3 +37,4 @@ btnStart.addEventListener("click", async () => {
 });
 
 render("idle");
+if (blocker) view.say(blocker);

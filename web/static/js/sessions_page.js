@@ -1,11 +1,13 @@
 // /demo/sessions: a user's sessions and captures from the projection, each with a verify badge.
-import { ApiError, demoUserId, readAs } from "./api.js";
+import { fillPersonPicker } from "./account.js";
+import { ApiError, getJson } from "./api.js";
 import { describeQuality } from "./quality.js";
 import { StatusView } from "./status.js";
 
 const view = new StatusView(document.getElementById("status"), document.getElementById("error"));
 const container = document.getElementById("sessions");
-const userField = document.getElementById("user-id");
+const person = document.getElementById("person");
+const anyone = fillPersonPicker(person, document.getElementById("person-hint"));
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -26,9 +28,9 @@ function row(cells, header = false) {
   return tr;
 }
 
-async function badge(userId, recordId) {
+async function badge(recordId) {
   try {
-    const body = await readAs(userId, `/records/${encodeURIComponent(recordId)}/verify`);
+    const body = await getJson(`/records/${encodeURIComponent(recordId)}/verify`);
     if (body.ok) return el("span", "verified", "badge badge-ok");
     const span = el("span", "failed", "badge badge-fail");
     const reasons = (body.problems || []).join("; ");
@@ -38,7 +40,7 @@ async function badge(userId, recordId) {
   }
 }
 
-async function captureTable(userId, session) {
+async function captureTable(session) {
   const captures = session.captures || [];
   if (captures.length === 0) return el("p", "No captures in this session.");
   const table = el("table");
@@ -51,7 +53,7 @@ async function captureTable(userId, session) {
     const quality = el("ul");
     quality.append(...describeQuality(capture.quality).map((line) => el("li", line)));
     const check = el("span");
-    const verdict = await badge(userId, capture.record_id);
+    const verdict = await badge(capture.record_id);
     check.append(...[verdict].flat());
     body.append(row([el("span", capture.record_id, "mono"), capture.annotation_intent || "", String(T ?? ""),
       String(D ?? ""), el("span", hash || "", "mono"), quality, check]));
@@ -66,7 +68,7 @@ async function load(userId) {
   view.say(`Loading the sessions of ${userId}…`);
   let sessions;
   try {
-    const body = await readAs(userId, `/session_manager/users/${encodeURIComponent(userId)}/sessions`);
+    const body = await getJson(`/session_manager/users/${encodeURIComponent(userId)}/sessions`);
     sessions = body.sessions || [];
   } catch (err) {
     view.error(err instanceof ApiError ? err.message : String(err));
@@ -78,7 +80,7 @@ async function load(userId) {
     section.append(el("h2", `Session ${session.session_id}`));
     const facts = el("p", `Status ${session.status}; started ${session.start_time}` +
       (session.end_time ? `; ended ${session.end_time}` : ""));
-    section.append(facts, await captureTable(userId, session));
+    section.append(facts, await captureTable(session));
     container.append(section);
   }
   const count = sessions.reduce((n, s) => n + (s.captures || []).length, 0);
@@ -87,8 +89,8 @@ async function load(userId) {
 
 document.getElementById("lookup").addEventListener("submit", (event) => {
   event.preventDefault();
-  if (!userField.reportValidity()) return;
-  load(userField.value.trim());
+  if (person.value) load(person.value);
 });
 
-userField.value = demoUserId();
+document.getElementById("btn-load").disabled = !anyone;
+if (!anyone) view.say("Nobody to show: no person is granted to this account yet.");
