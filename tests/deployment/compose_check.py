@@ -34,8 +34,9 @@ from eventstore import read_log
 CAPTURE_SECONDS = 2
 
 
-def _stack(url: str) -> Server:
-    return Server(url=url, pid=0)  # the bench capture helpers only use the URL of a running server
+def _stack(url: str, token: str) -> Server:
+    """The running stack as the bench capture helpers see it: its URL and the carer's API token."""
+    return Server(url=url, pid=0, headers={"Authorization": f"Bearer {token}"})
 
 
 def _feature_events(logs: Path, session_id: str) -> list[dict[str, Any]]:
@@ -44,7 +45,7 @@ def _feature_events(logs: Path, session_id: str) -> list[dict[str, Any]]:
 
 
 def capture(args: argparse.Namespace) -> None:
-    stack = _stack(args.url)
+    stack = _stack(args.url, args.token)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
     session_id = start_session(stack)
     for transport, send in (("HTTP", http_capture), ("WebSocket", ws_capture)):
@@ -100,7 +101,7 @@ def same_hash(args: argparse.Namespace) -> None:
 
 
 def throughput(args: argparse.Namespace) -> None:
-    stack = _stack(args.url)
+    stack = _stack(args.url, args.token)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
     session_id = start_session(stack)
 
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(required=True)
     sub = commands.add_parser("capture")
     sub.add_argument("--url", required=True)
+    sub.add_argument("--token", required=True, help="API token of a carer granted the check's person")
     sub.add_argument("--logs", required=True)
     sub.add_argument("--out", required=True)
     sub.set_defaults(run=capture)
@@ -146,6 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.set_defaults(run=same_hash)
     sub = commands.add_parser("throughput")
     sub.add_argument("--url", required=True)
+    sub.add_argument("--token", required=True, help="API token of a carer granted the check's person")
     sub.add_argument("--captures", type=int, default=8)
     sub.add_argument("--concurrency", type=int, default=4)
     sub.set_defaults(run=throughput)
