@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from a3cp.domain.capture import FEATURE_EVENT
+from a3cp.domain.events import FEATURE_EVENT
 from bench.capture import USER, http_capture, start_session, ws_capture
 from bench.frames import FPS, jpeg_frames
 from bench.server import Server
