@@ -9,16 +9,20 @@ The ingest process runs with `mediapipe` and `cv2` made unimportable, which prov
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bench.client import PERFORMER
 
 READY_WAIT_S = 120.0  # a readiness wait (MediaPipe import on a cold machine), not a timed assertion
 _BLOCK_EXTRACTOR_DEPS = "import sys; sys.modules.update(mediapipe=None, cv2=None); "
@@ -127,3 +131,20 @@ def split_env(data_root: Path, log_root: Path, extractor_port: int) -> dict[str,
         A3CP_CONSENT_REQUIRED="0",  # its clients record no consent (docs/privacy.md)
     )
     return env
+
+
+@contextlib.contextmanager
+def provisioned_server(
+    root: Path, env_overrides: dict[str, str], users: tuple[str, ...] = ()
+) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """A single-process `a3cp serve` on fresh roots under `root`, with the environment's overrides and
+    the carer PERFORMER provisioned (granted `users`) before it starts: the server and the carer's
+    headers, stopped on exit."""
+    env = split_env(root / "data", root / "logs", 1)
+    env.update(env_overrides)
+    headers = provision(env, PERFORMER, users)
+    process = ServerProcess("all", free_port(), env, root / "serve.log").start()
+    try:
+        yield process, headers
+    finally:
+        process.stop()

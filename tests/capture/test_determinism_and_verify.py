@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +17,9 @@ from a3cp.storage_layout import ACCESS_STREAM, AUDIT_DIR, session_features_dir
 from bench.client import CAPTURE_FRAMES, CAPTURE_PATH, capture_meta, multipart, start_session
 from bench.person import person_frames
 from tests.fixtures.accounts import CREDENTIALS_FILE, signed_in_client
+from tests.fixtures.cli import REPO, run_cli
 from tests.fixtures.recorded import feature_events, feature_files
 from web.app import create_app
-
-REPO = Path(__file__).resolve().parents[2]
 
 _RESTARTED_CAPTURE = """
 import json, sys
@@ -36,23 +34,6 @@ with signed_in_client(create_app(Settings.from_env())) as client:
     response = client.post("/camera_feed_worker/captures", files=parts)
     print(json.dumps(response.json()))
 """
-
-
-def _cli(settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        DATA_ROOT=str(settings.data_root),
-        LOG_ROOT=str(settings.log_root),
-        A3CP_DB_URL=settings.db_url,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "a3cp.cli", *args],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -114,13 +95,13 @@ def test_same_frames_give_identical_bytes_across_requests_and_a_restart(
 
 def test_verify_passes_and_replay_prints_the_capture(settings, recorded):
     assert verify(settings).ok
-    result = _cli(settings, "verify")
+    result = run_cli(settings, "verify")
     assert result.returncode == 0 and "verified 1 feature events: OK" in result.stdout
-    replay = _cli(settings, "replay", recorded["record_id"])
+    replay = run_cli(settings, "replay", recorded["record_id"])
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert f"hash {recorded['raw_features_ref']['hash']}" in replay.stdout
     assert "T 30" in replay.stdout and "D 1662" in replay.stdout and "verified: yes" in replay.stdout
-    assert _cli(settings, "replay", "6f1c2d3e-0000-4000-8000-000000000000").returncode == 1
+    assert run_cli(settings, "replay", "6f1c2d3e-0000-4000-8000-000000000000").returncode == 1
 
 
 def test_tampered_file_fails_verification(settings, recorded):
@@ -130,15 +111,15 @@ def test_tampered_file_fails_verification(settings, recorded):
     path.write_bytes(bytes(data))
     report = verify(settings)
     assert not report.ok and "sha256 mismatch" in report.failure_lines()[0]
-    result = _cli(settings, "verify", "--user", "elias01")
+    result = run_cli(settings, "verify", "--user", "elias01")
     assert result.returncode == 1 and f"FAIL {recorded['record_id']}: sha256 mismatch" in result.stdout
-    assert "verified: NO" in _cli(settings, "replay", recorded["record_id"]).stdout
+    assert "verified: NO" in run_cli(settings, "replay", recorded["record_id"]).stdout
 
 
 def test_missing_file_fails_verification(settings, recorded):
     [path] = feature_files(settings)
     path.unlink()
-    result = _cli(settings, "verify", "--session", recorded["session_id"])
+    result = run_cli(settings, "verify", "--session", recorded["session_id"])
     assert result.returncode == 1 and "feature file missing" in result.stdout
 
 
@@ -148,7 +129,7 @@ def test_orphan_file_is_reported(settings, recorded):
     orphan.write_bytes(path.read_bytes())
     report = verify(settings)
     assert report.orphans == [orphan] and not report.ok
-    assert "orphan feature file" in _cli(settings, "verify").stdout
+    assert "orphan feature file" in run_cli(settings, "verify").stdout
 
 
 def test_retry_after_a_crash_between_file_and_event_completes(

@@ -18,7 +18,7 @@ import websockets
 
 from bench import client
 from bench.person import person_frames
-from bench.processes import ServerProcess, free_port, provision, split_env
+from bench.processes import ServerProcess, provisioned_server
 from tests.fixtures.loop import run_in_fresh_loop
 from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import WS_PATH
@@ -36,15 +36,9 @@ IDLE_USER = "load02"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
     """The server, and the carer's headers (provisioned on its roots before it starts)."""
-    root = tmp_path_factory.mktemp("capacity")
-    env = split_env(root / "data", root / "logs", 1)
-    env.update(A3CP_MAX_CAPTURES=str(CAPACITY))
-    headers = provision(env, client.PERFORMER, (USER, IDLE_USER))
-    process = ServerProcess("all", free_port(), env, root / "serve.log").start()
-    try:
-        yield process, headers
-    finally:
-        process.stop()
+    overrides = {"A3CP_MAX_CAPTURES": str(CAPACITY)}
+    with provisioned_server(tmp_path_factory.mktemp("capacity"), overrides, (USER, IDLE_USER)) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

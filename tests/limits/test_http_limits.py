@@ -13,8 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.client import PERFORMER
-from bench.processes import ServerProcess, free_port, provision, split_env
+from bench.processes import ServerProcess, provisioned_server
 
 HEAD_TIMEOUT_S = 1.0
 BODY_IDLE_S = 1.0
@@ -29,21 +28,15 @@ CAPTURES = "/camera_feed_worker/captures"
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
     """The server, and the carer's headers (provisioned on its roots before it starts): the uploads
     authenticate, so that the limit under test is what answers, not a 401."""
-    root = tmp_path_factory.mktemp("limits")
-    env = split_env(root / "data", root / "logs", 1)
-    env.update(
-        A3CP_HEAD_TIMEOUT_S=str(HEAD_TIMEOUT_S),
-        A3CP_BODY_IDLE_TIMEOUT_S=str(BODY_IDLE_S),
-        A3CP_UPLOAD_RATE_GRACE_S=str(RATE_GRACE_S),
-        A3CP_MIN_UPLOAD_BYTES_PER_S=str(MIN_RATE),
-        A3CP_MAX_CONNECTIONS_PER_CLIENT=str(PER_CLIENT),
-    )
-    headers = provision(env, PERFORMER)
-    process = ServerProcess("all", free_port(), env, root / "serve.log").start()
-    try:
-        yield process, headers
-    finally:
-        process.stop()
+    overrides = {
+        "A3CP_HEAD_TIMEOUT_S": str(HEAD_TIMEOUT_S),
+        "A3CP_BODY_IDLE_TIMEOUT_S": str(BODY_IDLE_S),
+        "A3CP_UPLOAD_RATE_GRACE_S": str(RATE_GRACE_S),
+        "A3CP_MIN_UPLOAD_BYTES_PER_S": str(MIN_RATE),
+        "A3CP_MAX_CONNECTIONS_PER_CLIENT": str(PER_CLIENT),
+    }
+    with provisioned_server(tmp_path_factory.mktemp("limits"), overrides) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="module")

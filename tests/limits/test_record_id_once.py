@@ -25,12 +25,13 @@ from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
 from tests.fixtures.accounts import signed_in_client
+from tests.fixtures.capture_race import FRAMES, SIZE, capture_once, round_meta
+from tests.fixtures.cli import run_cli
 from tests.fixtures.races import FORK, race_in_processes
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
 from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import ws_capture
-from tests.reliability.test_capture_races import FRAMES, SIZE, a3cp_verify, capture_once, round_meta
 from web.app import create_app
 
 ROUNDS = 3
@@ -62,7 +63,7 @@ def test_same_record_id_into_other_sessions_from_processes_records_once(
         for user, session in sessions:
             written = [p.name for p in session_features_dir(settings, user, session).glob(f"*{record_id}*")]
             assert written == ([f"{record_id}.npz"] if session == recorded[0]["session_id"] else [])
-    assert a3cp_verify(settings).returncode == 0
+    assert run_cli(settings, "verify").returncode == 0
     reliability_report.add(
         "3 processes record the same record_id into 3 sessions (two of one user, one of another) at once",
         ROUNDS,
@@ -103,7 +104,7 @@ def test_sigkill_then_restart_leaves_no_stray_and_retries_record_once(
         assert child.exitcode == -signal.SIGKILL
     features = session_features_dir(settings, "elias01", session_id)
     assert len(list(features.glob(".*.tmp"))) == 2
-    verified = a3cp_verify(settings)
+    verified = run_cli(settings, "verify")
     assert verified.returncode == 1 and "stray 2" in verified.stdout, verified.stdout
     if moment == "rename":
         assert "orphaned 2" in verified.stdout, verified.stdout
@@ -118,7 +119,7 @@ def test_sigkill_then_restart_leaves_no_stray_and_retries_record_once(
     for record_id in record_ids:
         assert [e["record_id"] for e in feature_events(settings)].count(record_id) == 1
     assert sorted(p.name for p in features.iterdir()) == sorted(f"{r}.npz" for r in record_ids)
-    assert a3cp_verify(settings).returncode == 0
+    assert run_cli(settings, "verify").returncode == 0
     reliability_report.add(
         f"SIGKILL of a capture process at the {moment} moment of its feature file, then a restart and "
         "retries of the record_ids over HTTP and WebSocket",

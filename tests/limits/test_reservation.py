@@ -17,9 +17,9 @@ from a3cp.capture.reservation import Owner, reserve
 from a3cp.config import Settings
 from a3cp.domain.errors import RecordIdConflict
 from a3cp.storage_layout import session_features_dir
+from tests.fixtures.cli import run_cli
 from tests.fixtures.races import FORK
 from tests.fixtures.sessions import start_session_in
-from tests.reliability.test_capture_races import a3cp_verify
 
 OWNER = Owner("elias01", "s1")
 OTHER = Owner("maria02", "s2")
@@ -114,8 +114,8 @@ def test_verify_repair_removes_orphans_and_strays_printing_each(tmp_path: Path) 
     child.join(10)
     [stray] = stray_temp_files(features)
 
-    found = a3cp_verify(settings)
+    found = run_cli(settings, "verify")
     assert found.returncode == 1 and "orphaned 1, stray 1" in found.stdout, found.stdout
-    repaired = a3cp_verify(settings, "--repair")
+    repaired = run_cli(settings, "verify", "--repair")
     assert f"removed {orphan}" in repaired.stdout and f"removed {stray}" in repaired.stdout, repaired.stdout
     assert repaired.returncode == 0 and list(features.iterdir()) == []

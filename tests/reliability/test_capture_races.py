@@ -16,76 +16,28 @@ one that guards the lock.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
 
-from a3cp.bootstrap import Services
 from a3cp.config import Settings
-from a3cp.domain.errors import DomainError
-from a3cp.schemas import CaptureMeta
 from a3cp.storage_layout import session_features_dir
-from bench.client import CAPTURE_PATH, capture_meta, multipart
+from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
 from tests.fixtures.accounts import signed_in_client
+from tests.fixtures.capture_race import FRAMES, SIZE, capture_once, round_meta
+from tests.fixtures.cli import run_cli
 from tests.fixtures.races import race_in_processes
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
 from web.app import create_app
-from web.error_table import http_status
 
 RACERS = 4
 HTTP_ROUNDS = 8
 ROUNDS = 12  # without the recording lock, 7 of 25 and 5 of 12 rounds lost the winner's file
-FRAMES = 3  # a 2 s capture (the shortest allowed) at 5 fps may hold fewer frames than 11
-SIZE = 160
-
-
-def capture_once(settings: Settings, job: dict[str, Any], barrier: Any) -> str:
-    """One racer: open and track the capture, then finish it at the barrier; "created" or the error."""
-    captures = Services.build(settings).captures
-    try:
-        handle = captures.open(CaptureMeta.model_validate(job["meta"]))
-        for frame in job["frames"]:
-            handle.add_frame(frame)
-    finally:
-        barrier.wait()
-    try:
-        handle.finish()
-    except DomainError as exc:
-        return f"{http_status(exc.code)} {exc.code} {exc.field}"
-    return "created"
-
-
-def round_meta(session_id: str) -> dict[str, Any]:
-    return capture_meta(
-        session_id,
-        frames=FRAMES,
-        record_id=str(uuid.uuid4()),
-        fps=5,
-        width=SIZE,
-        height=SIZE,
-        timestamp_end="2026-11-24T10:00:03.000Z",
-    )
-
-
-def a3cp_verify(settings: Settings, *options: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DATA_ROOT": str(settings.data_root),
-        "LOG_ROOT": str(settings.log_root),
-        "A3CP_DB_URL": settings.db_url,
-    }
-    command = [str(Path(sys.executable).with_name("a3cp")), "verify", *options]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
 
 
 def assert_recorded_once(settings: Settings, session_id: str, record_id: str) -> None:
@@ -101,7 +53,7 @@ def assert_store_consistent(settings: Settings, session_id: str, captures: int) 
     assert len(feature_events(settings)) == captures
     features = session_features_dir(settings, "elias01", session_id)
     assert sorted(p.suffix for p in features.iterdir()) == [".npz"] * captures  # no temp file left
-    verified = a3cp_verify(settings)
+    verified = run_cli(settings, "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
