@@ -56,7 +56,7 @@ def _record_consent(http: httpx.Client, session_id: str, frame: bytes) -> None:
     if not scopes["capture"]["active"]:
         meta = capture_meta(session_id, REFUSED_FRAMES, USER, fps=2)  # 3 s: one the policy accepts
         refused = http.post(CAPTURE_PATH, files=multipart(meta, [frame] * REFUSED_FRAMES))
-        if refused.status_code != 403 or refused.json().get("code") != "consent_required":
+        if refused.status_code != 403 or refused.json().get("error") != "consent_required":
             sys.exit(f"a capture without consent was not refused: {refused.status_code} {refused.text}")
         print("without consent: capture refused 403 consent_required")
     granted = http.post(f"/users/{USER}/consent", json=consent_body(*CONSENT_SCOPES))
