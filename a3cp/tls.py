@@ -176,10 +176,10 @@ def _issue_server(
 def ensure_local_certificate(settings: Settings, host: str, extra_names: Iterable[str] = ()) -> TlsFiles:
     """The generated CA and a server certificate for `host` and `extra_names` (made now only if missing,
     outdated, or not naming them all)."""
+    names = _server_names(host, extra_names)  # a bad name is refused before anything is made
     directory = tls_dir(settings)
     ca_cert_path, ca_key_path = directory / "ca.pem", directory / "ca-key.pem"
     cert_path, key_path = directory / "server.pem", directory / "server-key.pem"
-    names = _server_names(host, extra_names)  # a bad name is refused before anything is written
     ca, ca_key = _load_ca(ca_cert_path, ca_key_path)
     if not _server_is_current(cert_path, ca, names):
         cert_pem, key_pem = _issue_server(ca, ca_key, names)

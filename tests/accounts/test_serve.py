@@ -164,6 +164,7 @@ def test_a_tls_name_that_is_no_host_name_is_refused(settings: Settings) -> None:
 
     with pytest.raises(ValueError, match="'no/such host' is neither a host name nor an IP address"):
         ensure_local_certificate(settings, "127.0.0.1", ["no/such host"])
+    assert not (settings.data_root / "tls").exists()
 
 
 def test_audit_record_of_an_answered_request_survives_sigkill(
