@@ -1,9 +1,10 @@
 """HTTPS for tablets on the LAN: a local CA and a server certificate, made once under DATA_ROOT/tls/.
 
 The CA (10 years) signs a server certificate (825 days, the most browsers accept) whose SANs name the host,
-`localhost`, and the machine's addresses. Both are reused while present and valid for the same names; a
-given `--tls-cert/--tls-key` pair is used as it is. The CA's SHA-256 fingerprint lets a person check the
-file they install on a tablet (README: "use it from a tablet").
+`localhost`, the machine's addresses, and any extra names given (`--tls-name`, A3CP_TLS_NAMES: e.g. the
+Docker host's LAN address, which a container cannot see). Both are reused while present and valid for the
+same names; a given `--tls-cert/--tls-key` pair is used as it is. The CA's SHA-256 fingerprint lets a
+person check the file they install on a tablet (README: "use it from a tablet").
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,8 @@ from a3cp.storage_layout import tls_dir
 CA_DAYS = 3650
 SERVER_DAYS = 825
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST_NAME = re.compile(rf"({_LABEL}\.)*{_LABEL}")  # RFC 1123 host names
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,11 @@ def machine_addresses() -> list[IPAddress]:
             found.add(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
     except (OSError, ValueError):
         pass
-    return sorted(found, key=lambda a: (a.version, int(a)))
+    return sorted(found, key=_address_order)
+
+
+def _address_order(address: IPAddress) -> tuple[int, int]:
+    return address.version, int(address)
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -96,16 +105,31 @@ def _load_ca(cert_path: Path, key_path: Path) -> tuple[x509.Certificate, ec.Elli
     return cert, key
 
 
-def _server_names(host: str) -> list[x509.GeneralName]:
-    names: list[x509.GeneralName] = []
-    dns = {"localhost", socket.gethostname()}
+def _split_names(names: Iterable[str]) -> tuple[set[str], set[IPAddress]]:
+    """Host names and IP addresses, apart; a name that is neither is refused, naming it."""
+    dns: set[str] = set()
+    addresses: set[IPAddress] = set()
+    for name in (name.strip() for name in names):
+        try:
+            addresses.add(ipaddress.ip_address(name))
+        except ValueError:
+            if not _HOST_NAME.fullmatch(name):
+                raise ValueError(f"TLS name {name!r} is neither a host name nor an IP address") from None
+            dns.add(name.lower())
+    return dns, addresses
+
+
+def _server_names(host: str, extra_names: Iterable[str]) -> list[x509.GeneralName]:
+    dns, addresses = _split_names(extra_names)
+    dns |= {"localhost", socket.gethostname()}
+    addresses |= set(machine_addresses())
     try:
         ipaddress.ip_address(host)
     except ValueError:
         if host not in {"", "0.0.0.0", "::"}:
             dns.add(host)
-    names += [x509.DNSName(name) for name in sorted(dns) if name]
-    names += [x509.IPAddress(address) for address in machine_addresses()]
+    names: list[x509.GeneralName] = [x509.DNSName(name) for name in sorted(dns) if name]
+    names += [x509.IPAddress(address) for address in sorted(addresses, key=_address_order)]
     return names
 
 
@@ -149,13 +173,14 @@ def _issue_server(
     return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
 
 
-def ensure_local_certificate(settings: Settings, host: str) -> TlsFiles:
-    """The generated CA and a server certificate for `host` (made now only if missing or outdated)."""
+def ensure_local_certificate(settings: Settings, host: str, extra_names: Iterable[str] = ()) -> TlsFiles:
+    """The generated CA and a server certificate for `host` and `extra_names` (made now only if missing,
+    outdated, or not naming them all)."""
+    names = _server_names(host, extra_names)  # a bad name is refused before anything is made
     directory = tls_dir(settings)
     ca_cert_path, ca_key_path = directory / "ca.pem", directory / "ca-key.pem"
     cert_path, key_path = directory / "server.pem", directory / "server-key.pem"
     ca, ca_key = _load_ca(ca_cert_path, ca_key_path)
-    names = _server_names(host)
     if not _server_is_current(cert_path, ca, names):
         cert_pem, key_pem = _issue_server(ca, ca_key, names)
         _write_private(key_path, key_pem)
@@ -163,10 +188,13 @@ def ensure_local_certificate(settings: Settings, host: str) -> TlsFiles:
     return TlsFiles(cert_path, key_path, ca_cert_path, fingerprint(ca))
 
 
-def tls_files(settings: Settings, host: str, cert: Path | None, key: Path | None) -> TlsFiles:
-    """The given certificate and key, or the generated local ones when neither is given."""
+def tls_files(
+    settings: Settings, host: str, cert: Path | None, key: Path | None, extra_names: Iterable[str] = ()
+) -> TlsFiles:
+    """The given certificate and key, or the generated local ones (naming `extra_names` too) when neither
+    is given."""
     if cert is None and key is None:
-        return ensure_local_certificate(settings, host)
+        return ensure_local_certificate(settings, host, extra_names)
     if cert is None or key is None:
         raise ValueError("--tls-cert and --tls-key go together")
     return TlsFiles(cert, key, None, None)

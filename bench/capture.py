@@ -76,6 +76,7 @@ def http_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
         content=_multipart(meta, jpegs, marks),
         headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}", **server.headers},
         timeout=600,
+        verify=server.verify,
     )
     latency = time.perf_counter() - marks["last_frame_sent"]
     assert response.status_code == 201, response.text
@@ -92,8 +93,8 @@ def ws_capture(server: Server, session_id: str, jpegs: list[bytes]) -> float:
         envelope.update(event=event, capture_id=capture_id)
         return json.dumps({**envelope, **fields})
 
-    url = server.url.replace("http://", "ws://") + "/camera_feed_worker/capture"
-    with connect(url, max_size=2**20, additional_headers=server.headers) as ws:
+    url = server.url.replace("http", "ws", 1) + "/camera_feed_worker/capture"  # wss:// for https://
+    with connect(url, max_size=2**20, additional_headers=server.headers, ssl=server.tls) as ws:
         ws.send(
             message(
                 "capture.open",
@@ -150,7 +151,7 @@ def concurrent_ws(server: Server, session_id: str, jpegs: list[bytes], count: in
 
 def open_session(server: Server) -> str:
     """A session for USER on `server`, started as the carer account the server's headers prove."""
-    with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as http:
+    with httpx.Client(base_url=server.url, headers=server.headers, timeout=60, verify=server.verify) as http:
         return start_session(http, USER)
 
 

@@ -1,5 +1,5 @@
 """What a client sends, for the tests and the benchmarks alike: session manager request bodies, a
-capture's meta and multipart parts, and the start/end calls that expect success.
+capture's meta and multipart parts, a consent grant, and the start/end calls that expect success.
 
 One place builds these so a change of the request shape is made once. The calls take any httpx
 client (Starlette's TestClient is one; a real server is reached with `httpx.Client(base_url=...)`).
@@ -7,6 +7,7 @@ client (Starlette's TestClient is one; a real server is reached with `httpx.Clie
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ USER = "elias01"
 PERFORMER = "carer01"
 TIMESTAMP = "2026-11-24T10:00:00.123Z"
 CAPTURE_FRAMES = 30  # 3 s at 10 fps: short, but long enough for the tracker to settle
+CONSENT_TEXT = "I agree that my gestures are recorded as landmark features."
 
 MultipartParts = list[tuple[str, tuple[Any, ...]]]
 
@@ -38,6 +40,22 @@ def request_body(
         "user_id": user_id,
         "timestamp": timestamp,
         "performer_id": performer_id,
+        **fields,
+    }
+
+
+def consent_body(*scopes: str, **fields: Any) -> dict[str, Any]:
+    """A valid `POST /users/{user_id}/consent` body (docs/privacy.md): a parent's written consent to
+    CONSENT_TEXT for `scopes`; `fields` overrides the rest."""
+    return {
+        "scopes": list(scopes),
+        "grantor": "Maria Example",
+        "relationship": "parent",
+        "method": "written",
+        "text_id": "consent-gestures",
+        "text_version": "2026-11",
+        "text_sha256": hashlib.sha256(CONSENT_TEXT.encode()).hexdigest(),
+        "language": "en",
         **fields,
     }
 

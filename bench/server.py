@@ -5,6 +5,7 @@ its memory, read from /proc: current RSS and the peak since the last reset."""
 from __future__ import annotations
 
 import os
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,12 @@ class Server:
     url: str
     pid: int
     headers: dict[str, str]  # authenticate as the carer account the requests name as performer
+    tls: ssl.SSLContext | None = None  # for an https:// url: the trust its certificate is verified with
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """httpx's `verify`: the server's own trust when given, else the system's."""
+        return self.tls or True
 
     def _status_kib(self, key: str) -> int:
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():

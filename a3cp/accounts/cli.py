@@ -193,6 +193,15 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         default=os.environ.get("A3CP_TLS") == "1",
         help="serve HTTPS and WSS (also A3CP_TLS=1); without --tls-cert/--tls-key a local CA is made once",
     )
+    serve.add_argument(
+        "--tls-name",
+        action="append",
+        dest="tls_names",
+        default=[name for name in os.environ.get("A3CP_TLS_NAMES", "").split(",") if name.strip()],
+        metavar="NAME",
+        help="one more host name or IP address in the generated certificate, repeatable (also "
+        "A3CP_TLS_NAMES, comma-separated): how tablets reach this machine, e.g. a Docker host's LAN address",
+    )
     serve.add_argument("--tls-cert", type=Path, help="the server certificate (PEM), with --tls-key")
     serve.add_argument("--tls-key", type=Path, help="its private key (PEM)")
 
@@ -212,7 +221,7 @@ def prepare_serve(args: argparse.Namespace) -> dict[str, Any]:
     if args.tls:
         from a3cp.tls import tls_files
 
-        files = tls_files(settings, args.host, args.tls_cert, args.tls_key)
+        files = tls_files(settings, args.host, args.tls_cert, args.tls_key, args.tls_names)
         options = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
         if files.ca_cert is not None:
             print(f"TLS: local CA {files.ca_cert}")

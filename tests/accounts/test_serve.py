@@ -1,5 +1,6 @@
-"""Real `a3cp serve` processes on 127.0.0.1: HTTPS with the generated local CA, the first-run setup link,
-and the audit record of an answered request surviving a SIGKILL right after the answer.
+"""Real `a3cp serve` processes on 127.0.0.1: HTTPS with the generated local CA (also as the containers turn
+it on: A3CP_TLS, A3CP_TLS_NAMES, and their health probe), the first-run setup link, and the audit record of
+an answered request surviving a SIGKILL right after the answer.
 
 The servers run the ingest role (no MediaPipe import: they start fast); the routes tested are the same.
 """
@@ -36,11 +37,12 @@ REPO = Path(__file__).resolve().parents[2]
 class Served:
     """One `a3cp serve` child; its stdout and stderr go to a file the test reads."""
 
-    def __init__(self, settings: Settings, *extra: str) -> None:
+    def __init__(self, settings: Settings, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.log = settings.data_root.parent / f"serve-{self.port}.log"
-        env = {
+        self.env = {
             **os.environ,
+            **(env or {}),
             "DATA_ROOT": str(settings.data_root),
             "LOG_ROOT": str(settings.log_root),
             "A3CP_DB_URL": settings.db_url,
@@ -50,7 +52,7 @@ class Served:
         argv = [sys.executable, "-m", "a3cp.cli", "serve", "--role", "ingest", "--host", "127.0.0.1"]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [*argv, "--port", str(self.port), *extra], env=env, stdout=out, stderr=subprocess.STDOUT
+                [*argv, "--port", str(self.port), *extra], env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
 
     def output(self) -> str:
@@ -120,6 +122,49 @@ def test_https_with_the_generated_ca(settings: Settings, served: list[Served]) -
     served.append(again)
     again.wait(f"https://127.0.0.1:{again.port}", verify=trust_only_ca)
     assert x509.load_pem_x509_certificate(ca_file.read_bytes()) == ca
+
+
+def _health_probe(server: Served, tls: str) -> int:
+    """The containers' HEALTHCHECK (`python -m a3cp.healthcheck PORT`) against `server`, with A3CP_TLS=tls."""
+    env = {**server.env, "A3CP_TLS": tls}
+    probe = [sys.executable, "-m", "a3cp.healthcheck", str(server.port)]
+    return subprocess.run(probe, env=env, capture_output=True, timeout=30).returncode
+
+
+def test_tls_from_the_environment_names_the_extra_hosts_and_the_probe_follows_it(
+    settings: Settings, served: list[Served]
+) -> None:
+    tls_env = {"A3CP_TLS": "1", "A3CP_TLS_NAMES": "a3cp-box.lan, 192.0.2.7"}  # as docker-compose.yml sets
+    server = Served(settings, env=tls_env)
+    served.append(server)
+    trust_only_ca = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    deadline = time.monotonic() + READY_WAIT_S
+    while "TLS: CA SHA-256" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    trust_only_ca.load_verify_locations(cafile=str(settings.data_root / "tls" / "ca.pem"))
+    server.wait(f"https://127.0.0.1:{server.port}", verify=trust_only_ca)
+
+    cert = x509.load_pem_x509_certificate((settings.data_root / "tls" / "server.pem").read_bytes())
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "a3cp-box.lan" in sans.get_values_for_type(x509.DNSName)
+    assert ipaddress.ip_address("192.0.2.7") in sans.get_values_for_type(x509.IPAddress)
+    assert _health_probe(server, "1") == 0
+    assert _health_probe(server, "0") == 1  # plain HTTP to a TLS port: not healthy
+
+    server.stop()
+    plain = Served(settings)
+    served.append(plain)
+    plain.wait(f"http://127.0.0.1:{plain.port}")
+    assert _health_probe(plain, "0") == 0
+    assert _health_probe(plain, "1") == 1
+
+
+def test_a_tls_name_that_is_no_host_name_is_refused(settings: Settings) -> None:
+    from a3cp.tls import ensure_local_certificate
+
+    with pytest.raises(ValueError, match="'no/such host' is neither a host name nor an IP address"):
+        ensure_local_certificate(settings, "127.0.0.1", ["no/such host"])
+    assert not (settings.data_root / "tls").exists()
 
 
 def test_audit_record_of_an_answered_request_survives_sigkill(

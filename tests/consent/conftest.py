@@ -5,7 +5,6 @@ post a short real capture."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,27 +17,13 @@ from a3cp.accounts.service import AccountService
 from a3cp.accounts.settings import LoginLimits
 from a3cp.config import Settings
 from a3cp.storage_layout import StorageLayout
-from bench.client import CAPTURE_PATH, USER, capture_meta, multipart
+from bench.client import CAPTURE_PATH, USER, capture_meta, consent_body, multipart
 from bench.person import person_frames
 from web.app import create_app
 
 PASSWORD = "correct horse battery"
-CONSENT_TEXT = "I agree that my gestures are recorded as landmark features."
 FRAMES = 6  # 3 s at 2 fps: the shortest real capture the policy accepts, cheap for MediaPipe
-
-
-def grant_body(*scopes: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "scopes": list(scopes),
-        "grantor": "Maria Example",
-        "relationship": "parent",
-        "method": "written",
-        "text_id": "consent-gestures",
-        "text_version": "2026-11",
-        "text_sha256": hashlib.sha256(CONSENT_TEXT.encode()).hexdigest(),
-        "language": "en",
-        **fields,
-    }
+grant_body = consent_body  # the consent tests' name for it
 
 
 @pytest.fixture

@@ -2,15 +2,18 @@
 `docker compose up` stack on 127.0.0.1, and the checks on what it left in the host's ./data and ./logs.
 
 Subcommands (run from the repository root: `python -m tests.deployment.compose_check ...`):
-- `capture`: start a session, send one HTTP multipart and one WebSocket capture of the real-person
-  frames (bench/capture.py, bench/frames.py), then read the feature events they recorded from the
-  host's session log and save their record_ids and hashes (`--out`).
+- `capture`: start a session, record the person's `capture` and `store_face` consent through the API
+  (first proving that a capture without it is refused, when none is in force yet), send one HTTP
+  multipart and one WebSocket capture of the real-person frames (bench/capture.py, bench/frames.py),
+  end the session, then read the feature events they recorded from the host's session log and save
+  their record_ids and hashes (`--out`). With `--ca` the URL is https:// (the WebSocket wss://) and
+  the server's certificate is verified with that CA.
 - `files`: every file and folder the stack wrote under ./data and ./logs is owned by --uid:--gid, and
   each saved capture's `.npz` and session log are there.
 - `record-ids`: print the saved record_ids, one a line.
 - `same-hash`: an `a3cp replay` printout shows the saved hash for that record_id, verified.
-- `throughput`: after an untimed warm-up round, send --captures HTTP captures, --concurrency at a time,
-  and print captures per minute
+- `throughput`: in a session with consent recorded as above, after an untimed warm-up round, send
+  --captures HTTP captures, --concurrency at a time, and print captures per minute
   (docs/deployment.md, "Scaling on one host").
 Not a pytest module: it needs the stack running (tests/deployment/test_container_lint.py checks the files).
 """
@@ -19,24 +22,61 @@ from __future__ import annotations
 
 import argparse
 import json
+import ssl
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from a3cp.domain.events import FEATURE_EVENT
-from bench.capture import USER, http_capture, open_session, ws_capture
+from bench.capture import USER, http_capture, ws_capture
+from bench.client import CAPTURE_PATH, capture_meta, consent_body, end_session, multipart, start_session
 from bench.frames import FPS, jpeg_frames
 from bench.server import Server
 from eventstore import read_log
 
 CAPTURE_SECONDS = 2
+CONSENT_SCOPES = ("capture", "store_face")
+REFUSED_FRAMES = 6
 
 
-def _stack(url: str, token: str) -> Server:
-    """The running stack as the bench capture helpers see it: its URL and the carer's API token."""
-    return Server(url=url, pid=0, headers={"Authorization": f"Bearer {token}"})
+def _stack(url: str, token: str, ca: str | None = None) -> Server:
+    """The running stack as the bench capture helpers see it: its URL, the carer's API token, and for
+    https:// the CA its certificate must chain to."""
+    tls = ssl.create_default_context(cafile=ca) if ca else None
+    return Server(url=url, pid=0, headers={"Authorization": f"Bearer {token}"}, tls=tls)
+
+
+def _record_consent(http: httpx.Client, session_id: str, frame: bytes) -> None:
+    """Consent as a carer records it; before it, when none is in force, a capture must be refused."""
+    scopes = http.get(f"/users/{USER}/consent").raise_for_status().json()["scopes"]
+    if not scopes["capture"]["active"]:
+        meta = capture_meta(session_id, REFUSED_FRAMES, USER, fps=2)  # 3 s: one the policy accepts
+        refused = http.post(CAPTURE_PATH, files=multipart(meta, [frame] * REFUSED_FRAMES))
+        if refused.status_code != 403 or refused.json().get("error") != "consent_required":
+            sys.exit(f"a capture without consent was not refused: {refused.status_code} {refused.text}")
+        print("without consent: capture refused 403 consent_required")
+    granted = http.post(f"/users/{USER}/consent", json=consent_body(*CONSENT_SCOPES))
+    if granted.status_code != 201:
+        sys.exit(f"recording consent failed: {granted.status_code} {granted.text}")
+    print(
+        f"consent recorded for {USER}: {', '.join(CONSENT_SCOPES)} ({granted.json()['event']['record_id']})"
+    )
+
+
+@contextmanager
+def _consented_session(stack: Server, frame: bytes) -> Iterator[str]:
+    """A session for USER with the person's consent in force, ended when the block leaves."""
+    with httpx.Client(base_url=stack.url, headers=stack.headers, timeout=60, verify=stack.verify) as http:
+        session_id = start_session(http, USER)
+        _record_consent(http, session_id, frame)
+        yield session_id
+        end_session(http, session_id, USER)
 
 
 def _feature_events(logs: Path, session_id: str) -> list[dict[str, Any]]:
@@ -45,12 +85,12 @@ def _feature_events(logs: Path, session_id: str) -> list[dict[str, Any]]:
 
 
 def capture(args: argparse.Namespace) -> None:
-    stack = _stack(args.url, args.token)
+    stack = _stack(args.url, args.token, args.ca)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
-    session_id = open_session(stack)
-    for transport, send in (("HTTP", http_capture), ("WebSocket", ws_capture)):
-        latency = send(stack, session_id, frames)
-        print(f"{transport} capture of {len(frames)} frames: result {latency:.2f} s after the last frame")
+    with _consented_session(stack, frames[0]) as session_id:
+        for transport, send in (("HTTP", http_capture), ("WebSocket", ws_capture)):
+            latency = send(stack, session_id, frames)
+            print(f"{transport} capture of {len(frames)} frames: result {latency:.2f} s after the last frame")
     events = _feature_events(Path(args.logs), session_id)
     if len(events) != 2:
         sys.exit(f"expected 2 feature events in the host's session log, found {len(events)}")
@@ -103,12 +143,11 @@ def same_hash(args: argparse.Namespace) -> None:
 def throughput(args: argparse.Namespace) -> None:
     stack = _stack(args.url, args.token)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
-    session_id = open_session(stack)
+    with _consented_session(stack, frames[0]) as session_id, ThreadPoolExecutor(args.concurrency) as pool:
 
-    def send(_: int) -> float:
-        return http_capture(stack, session_id, frames)
+        def send(_: int) -> float:
+            return http_capture(stack, session_id, frames)
 
-    with ThreadPoolExecutor(args.concurrency) as pool:
         list(pool.map(send, range(args.concurrency)))  # warm-up, untimed: models load in each replica
         began = time.perf_counter()
         list(pool.map(send, range(args.captures)))
@@ -130,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_argument("--token", required=True, help="API token of a carer granted the check's person")
     sub.add_argument("--logs", required=True)
     sub.add_argument("--out", required=True)
+    sub.add_argument("--ca", help="for an https:// URL: the CA file (PEM) its certificate must chain to")
     sub.set_defaults(run=capture)
     sub = commands.add_parser("files")
     sub.add_argument("--data", required=True)

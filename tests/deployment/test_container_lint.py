@@ -87,6 +87,19 @@ def test_compose_works_with_compose_v1_and_publishes_on_loopback_only() -> None:
     assert "ports" not in compose["services"]["landmark_extractor"]  # reachable on the compose network only
 
 
+def test_ingest_serves_tls_on_request_and_both_probe_in_the_mode_they_serve() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    ingest, extractor = services["camera_feed_worker"], services["landmark_extractor"]
+    assert ingest["environment"]["A3CP_TLS"] == "${A3CP_TLS:-0}"  # `a3cp serve` reads it; CA in /data/tls
+    assert "A3CP_TLS_NAMES" in ingest["environment"]
+    assert "A3CP_TLS" not in extractor["environment"]  # the ingest reaches it over plain HTTP
+    assert ingest["environment"]["A3CP_CONSENT_REQUIRED"] == "${A3CP_CONSENT_REQUIRED:-1}"
+    for service, port in ((ingest, "8000"), (extractor, "8001")):
+        assert service["healthcheck"]["test"] == ["CMD", "python", "-m", "a3cp.healthcheck", port]
+    for path, port in zip(DOCKERFILES, ("8000", "8001"), strict=True):
+        assert f'CMD ["python", "-m", "a3cp.healthcheck", "{port}"]' in path.read_text()
+
+
 def test_images_run_as_a_user_with_a_healthcheck_and_only_their_roles_dependencies() -> None:
     for path in DOCKERFILES:
         text = path.read_text()
