@@ -4,7 +4,7 @@ Reads every capture event and each user's consent fold, selects (a3cp.export.sel
 every selected file first (a failure stops the export with the list of bad captures), then writes the
 export into a hidden staging folder beside the target and renames it into place only once complete:
 a failed or interrupted export leaves no half-written dataset. One capture's arrays are in memory at a
-time. The caller decides which users the account may export and records the audit.
+time. The caller decides which users the account may export; `record_export` writes the audit.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from a3cp.accounts.audit import AuditTrail
+from a3cp.accounts.policy import Role
 from a3cp.capture.artifact import sha256_digest
 from a3cp.config import Settings
 from a3cp.domain.errors import DomainError
@@ -34,7 +36,7 @@ from a3cp.export.manifest import (
 )
 from a3cp.export.pseudonym import Pseudonyms, load_or_create_key, scope_of
 from a3cp.export.selection import SelectedCapture, select
-from a3cp.schemas import AuditRecord, ExportListing, ExportRequest, parse_timestamp
+from a3cp.schemas import AuditAction, AuditRecord, ExportListing, ExportRequest, Outcome, parse_timestamp
 from a3cp.services.consent import ConsentService
 from a3cp.services.verify import check_feature_event, feature_events
 from a3cp.storage_layout import export_key_path
@@ -184,6 +186,32 @@ def audit_details(request: ExportRequest, outcome: ExportOutcome) -> dict[str, A
         "users": outcome.users,
         "created_at": outcome.created_at,
     }
+
+
+def record_export(
+    audit: AuditTrail,
+    request: ExportRequest,
+    outcome: ExportOutcome,
+    *,
+    client: str,
+    account: str,
+    role: Role | None,
+) -> None:
+    """The export's audit records: one per exported user (whose data left, findable by user), each
+    naming the export and its details; one without a user for an export of nothing."""
+    details = audit_details(request, outcome)
+    whose: list[str | None] = list(outcome.users) or [None]
+    for user_id in whose:
+        audit.record(
+            AuditAction.EXPORT,
+            Outcome.OK,
+            client=client,
+            account=account,
+            role=role,
+            user_id=user_id,
+            object_id=outcome.export_id,
+            details=details,
+        )
 
 
 def exports_in(records: Iterable[AuditRecord]) -> list[ExportListing]:

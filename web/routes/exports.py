@@ -21,7 +21,7 @@ from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.policy import Decision, Principal, Role, authorize_export
 from a3cp.domain.errors import UserNotFound
 from a3cp.export.archive import ARCHIVE_MEDIA_TYPE, stream_archive
-from a3cp.export.service import ExportOutcome, audit_details, exports_in, run_export
+from a3cp.export.service import ExportOutcome, exports_in, record_export, run_export
 from a3cp.schemas import (
     AuditAction,
     ExportCreated,
@@ -55,19 +55,9 @@ def allowed_users(principal: Principal, request: ExportRequest) -> frozenset[str
 
 def _audit_export(request: Request, auth: Authenticated, body: ExportRequest, outcome: ExportOutcome) -> None:
     principal = auth.principal
-    details = audit_details(body, outcome)
-    whose: list[str | None] = list(outcome.users) or [None]  # an empty export is recorded too
-    for user_id in whose:
-        account_service(request).audit.record(
-            AuditAction.EXPORT,
-            Outcome.OK,
-            client=client_address(request),
-            account=principal.account,
-            role=principal.role,
-            user_id=user_id,
-            object_id=outcome.export_id,
-            details=details,
-        )
+    audit = account_service(request).audit
+    client = client_address(request)
+    record_export(audit, body, outcome, client=client, account=principal.account, role=principal.role)
 
 
 def _export(request: Request, auth: Authenticated, body: ExportRequest) -> ExportOutcome:
