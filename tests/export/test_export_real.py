@@ -50,7 +50,8 @@ def recorded(world: World) -> dict[str, dict[str, Any]]:
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal bit for bit as float32 (NaN included)."""
-    return a.shape == b.shape and bool(np.array_equal(a.astype(np.float32).view(np.uint32), b.view(np.uint32)))
+    bits = a.astype(np.float32).view(np.uint32)
+    return a.shape == b.shape and bool(np.array_equal(bits, b.view(np.uint32)))
 
 
 def check_manifest(files: dict[str, bytes], manifest: dict[str, Any]) -> None:
@@ -164,7 +165,8 @@ def test_pose_round_trip_with_pose_format(world: World, exports: Any) -> None:
         missing = np.isnan(data[:, 0, :, 0])
         assert (confidence[missing] == 0).all()
         assert (confidence[:, 33:][~missing[:, 33:]] == 1).all()  # face and hands: 1 where found
-        assert json.loads(files[entry["timestamps_path"]])["timestamps_ms"] == source["timestamps_ms"].tolist()
+        sidecar = json.loads(files[entry["timestamps_path"]])
+        assert sidecar["timestamps_ms"] == source["timestamps_ms"].tolist()
 
 
 def test_nothing_identifying_goes_out(world: World, exports: Any) -> None:
