@@ -84,7 +84,8 @@ def landmark_table(features: npt.NDArray[np.float32]) -> pa.Table:
 
 def parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="snappy")
+    # Dictionary-encode only `type` (4 values): on the float columns it costs half the time for nothing.
+    pq.write_table(table, sink, compression="snappy", use_dictionary=["type"])
     return sink.getvalue()
 
 
