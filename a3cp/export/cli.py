@@ -6,22 +6,26 @@ Two ways to run it (docs/export.md):
 - as an account, with `--server URL` and the API token in `A3CP_TOKEN` (never on the command line,
   where `ps` shows it): the server runs the export (`POST /exports`, its access rules: a researcher for
   granted users, an admin for all) and the archive is downloaded and unpacked into OUT_DIR.
-A tqdm bar shows the captures written (local) or the bytes downloaded (server).
+A tqdm bar shows the captures written (the server's progress lines, with `--server`), then the download.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from a3cp.schemas import ExportRequest
+
+if TYPE_CHECKING:
+    import httpx
 
 TOKEN_ENV = "A3CP_TOKEN"
 
@@ -77,37 +81,57 @@ def _local(request: ExportRequest, out_dir: Path, quiet: bool) -> int:
     return 0
 
 
+def export_through(http: httpx.Client, request: ExportRequest, out_dir: Path, quiet: bool = True) -> int:
+    """Run the export on the server `http` talks to (its progress lines drive the bar), then download
+    and unpack the archive into `out_dir`; 1 with the server's error on a refusal."""
+    from tqdm import tqdm
+
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        print(f"{out_dir} exists and is not empty", file=sys.stderr)
+        return 1
+    body = request.model_dump(mode="json", exclude_none=True)
+    answer: dict[str, Any] = {}
+    with (
+        http.stream("POST", "/exports", json=body, headers={"Accept": "application/x-ndjson"}) as response,
+        tqdm(unit="capture", disable=quiet, desc="export") as bar,
+    ):
+        if response.status_code != 200:
+            print(f"export refused ({response.status_code}): {response.read().decode()}", file=sys.stderr)
+            return 1
+        for line in response.iter_lines():
+            answer = json.loads(line)
+            if "progress" in answer:
+                bar.total = answer["progress"]["total"]
+                bar.update(answer["progress"]["done"] - bar.n)
+    if "export" not in answer:
+        print(f"export failed: {answer.get('error')}", file=sys.stderr)
+        return 1
+    created = answer["export"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile() as archive:
+        with http.stream("GET", created["download"]) as response:
+            response.raise_for_status()
+            with tqdm(unit="B", unit_scale=True, disable=quiet, desc="download") as bar:
+                for chunk in response.iter_bytes():
+                    archive.write(chunk)
+                    bar.update(len(chunk))
+        archive.seek(0)
+        _unpack(archive, out_dir)
+    count = created["manifest"]["captures_count"]
+    print(f"exported {count} captures to {out_dir} (export {created['export_id']})")
+    return 0
+
+
 def _remote(request: ExportRequest, out_dir: Path, server: str, quiet: bool) -> int:
     import httpx
-    from tqdm import tqdm
 
     token = os.environ.get(TOKEN_ENV)
     if not token:
         print(f"--server needs the API token in {TOKEN_ENV}", file=sys.stderr)
         return 2
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        print(f"{out_dir} exists and is not empty", file=sys.stderr)
-        return 1
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server, headers=headers, timeout=None) as http:
-        created = http.post("/exports", json=request.model_dump(mode="json", exclude_none=True))
-        if created.status_code != 201:
-            print(f"export refused ({created.status_code}): {created.text}", file=sys.stderr)
-            return 1
-        answer = created.json()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile() as archive:
-            with http.stream("GET", answer["download"]) as response:
-                response.raise_for_status()
-                with tqdm(unit="B", unit_scale=True, disable=quiet, desc="download") as bar:
-                    for chunk in response.iter_bytes():
-                        archive.write(chunk)
-                        bar.update(len(chunk))
-            archive.seek(0)
-            _unpack(archive, out_dir)
-    count = answer["manifest"]["captures_count"]
-    print(f"exported {count} captures to {out_dir} (export {answer['export_id']})")
-    return 0
+        return export_through(http, request, out_dir, quiet)
 
 
 def _unpack(archive: Any, out_dir: Path) -> None:

@@ -145,6 +145,54 @@ def _write(
     return described
 
 
+@dataclass(frozen=True)
+class ExportPlan:
+    """An export decided and verified, not yet written: what `write_export` writes."""
+
+    request: ExportRequest
+    captures: list[SelectedCapture]
+    export_id: str
+    created_at: str
+
+
+def plan_export(
+    settings: Settings,
+    request: ExportRequest,
+    *,
+    export_id: str,
+    created_at: str,
+    allowed: frozenset[str] | None = None,
+) -> ExportPlan:
+    """Select what `request` takes (among `allowed` users) and verify every file: ExportVerifyFailed
+    naming each bad capture, before anything is written."""
+    captures = selected_captures(settings, request, allowed, created_at)
+    require_verified(settings, captures)
+    return ExportPlan(request, captures, export_id, created_at)
+
+
+def write_export(
+    settings: Settings, plan: ExportPlan, target: Path, progress: Progress = _no_progress
+) -> ExportOutcome:
+    """Write `plan` into `target`, which must not exist yet (an empty folder is taken), through a
+    staging folder renamed into place once complete."""
+    writer = writer_for(plan.request.format)
+    if target.is_dir() and not any(target.iterdir()):
+        target.rmdir()
+    if target.exists():
+        raise FileExistsError(f"{target} exists and is not empty")
+    staging = target.parent / f".{target.name}.partial-{plan.export_id}"
+    staging.mkdir(parents=True)
+    try:
+        described = _write(settings, staging, writer, plan.request.filters(), plan.captures, progress)
+        (staging / "export.json").write_bytes(identity(plan.export_id, plan.created_at))
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    users = sorted({capture.user_id for capture in plan.captures})
+    return ExportOutcome(plan.export_id, plan.created_at, target, described, users)
+
+
 def run_export(
     settings: Settings,
     request: ExportRequest,
@@ -155,26 +203,9 @@ def run_export(
     allowed: frozenset[str] | None = None,
     progress: Progress = _no_progress,
 ) -> ExportOutcome:
-    """Export what `request` selects (among `allowed` users) into `target`, which must not exist yet
-    (an empty folder is taken); ExportVerifyFailed, with nothing written, if a file fails verify."""
-    captures = selected_captures(settings, request, allowed, created_at)
-    require_verified(settings, captures)
-    writer = writer_for(request.format)
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
-    if target.exists():
-        raise FileExistsError(f"{target} exists and is not empty")
-    staging = target.parent / f".{target.name}.partial-{export_id}"
-    staging.mkdir(parents=True)
-    try:
-        described = _write(settings, staging, writer, request.filters(), captures, progress)
-        (staging / "export.json").write_bytes(identity(export_id, created_at))
-        staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    users = sorted({capture.user_id for capture in captures})
-    return ExportOutcome(export_id, created_at, target, described, users)
+    """`plan_export` then `write_export`: the whole export, or ExportVerifyFailed with nothing written."""
+    plan = plan_export(settings, request, export_id=export_id, created_at=created_at, allowed=allowed)
+    return write_export(settings, plan, target, progress)
 
 
 def audit_details(request: ExportRequest, outcome: ExportOutcome) -> dict[str, Any]:

@@ -14,13 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from starlette.testclient import TestClient
 
 from a3cp.accounts.audit import AuditTrail
 from a3cp.cli import main
-from a3cp.schemas import AuditAction, Outcome, parse_timestamp
+from a3cp.export.cli import export_through
+from a3cp.schemas import AuditAction, ExportRequest, Outcome, parse_timestamp
 from a3cp.services.verify import feature_events
 from a3cp.storage_layout import exports_dir
 from tests.export.conftest import SECRETS, USERS, World, members
+from web.routes.exports import NDJSON
 
 ISLR_TYPES = ("face", "left_hand", "pose", "right_hand")
 
@@ -250,3 +253,25 @@ def test_who_may_export_and_the_audit(world: World) -> None:
     assert carer and carer[-1].outcome is Outcome.FORBIDDEN
     listed = {e["export_id"]: e for e in world.get("boss", "/exports").json()["exports"]}
     assert listed[own["export_id"]]["account"] == "rolf" and listed[made["export_id"]]["captures"] == 1
+
+
+def test_a_researcher_exports_with_one_command_through_the_server(
+    world: World, exports: Any, tmp_path: Any
+) -> None:
+    """`a3cp export --server`'s client side against the app: progress lines, then the unpacked archive,
+    the same files as the plain API export."""
+    rita = TestClient(world.client.app, headers=world.tokens["rita"])  # the app is already running
+    with rita.stream("POST", "/exports", json={"format": "pose"}, headers={"Accept": NDJSON}) as response:
+        assert response.status_code == 200
+        lines = [json.loads(line) for line in response.iter_lines()]
+    assert [line["progress"] for line in lines[:-1]] == [{"done": 1, "total": 2}, {"done": 2, "total": 2}]
+    assert lines[-1]["export"]["manifest"] == exports["pose"][0]["manifest"]
+    out = tmp_path / "islr"
+    assert export_through(rita, ExportRequest(format="islr"), out) == 0
+    _, files = exports["islr"]
+    written = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert written.keys() == files.keys() and written["manifest.json"] == files["manifest.json"]
+    frame = pd.read_parquet(out / json.loads(files["manifest.json"])["captures"][0]["path"])
+    assert len(frame) % 543 == 0
+    carer = TestClient(world.client.app, headers=world.tokens["carer01"])
+    assert export_through(carer, ExportRequest(format="islr"), tmp_path / "refused") == 1

@@ -1,5 +1,6 @@
 """Dataset export routes (docs/export.md): `POST /exports` runs an export into
-`<DATA_ROOT>/exports/<export_id>/` and answers with its manifest, `GET /exports/{export_id}` streams it
+`<DATA_ROOT>/exports/<export_id>/` and answers with its manifest (with `Accept: application/x-ndjson`,
+first one progress line per capture written), `GET /exports/{export_id}` streams it
 as one tar (its maker or an admin), `GET /exports` lists the exports the account may download.
 
 Who may export: a researcher the users granted to them (an ungranted user named in `users` answers 404
@@ -10,6 +11,8 @@ filters, captures and users), which is also what the listing reads.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +22,20 @@ from starlette.routing import Route
 
 from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.policy import Decision, Principal, Role, authorize_export
-from a3cp.domain.errors import UserNotFound
+from a3cp.domain.errors import DomainError, UserNotFound
 from a3cp.export.archive import ARCHIVE_MEDIA_TYPE, stream_archive
-from a3cp.export.service import ExportOutcome, exports_in, record_export, run_export
+from a3cp.export.service import (
+    ExportOutcome,
+    ExportPlan,
+    Progress,
+    exports_in,
+    plan_export,
+    record_export,
+    write_export,
+)
 from a3cp.schemas import (
     AuditAction,
+    ErrorResponse,
     ExportCreated,
     ExportListing,
     ExportProgress,
@@ -38,6 +50,8 @@ from web.access import outcome_of, record_audit
 from web.auth import Authenticated, account_service, client_address, forbidden, not_found, require_login
 from web.body import parse_json_body
 from web.openapi import Operation
+
+NDJSON = "application/x-ndjson"
 
 
 def allowed_users(principal: Principal, request: ExportRequest) -> frozenset[str] | None:
@@ -60,24 +74,20 @@ def _audit_export(request: Request, auth: Authenticated, body: ExportRequest, ou
     record_export(audit, body, outcome, client=client, account=principal.account, role=principal.role)
 
 
-def _export(request: Request, auth: Authenticated, body: ExportRequest) -> ExportOutcome:
-    settings = request.app.state.services.settings
+def _plan(request: Request, auth: Authenticated, body: ExportRequest) -> ExportPlan:
     allowed = allowed_users(auth.principal, body)
-    export_id = new_record_id()
+    settings = request.app.state.services.settings
+    return plan_export(settings, body, export_id=new_record_id(), created_at=utc_now(), allowed=allowed)
+
+
+def _write(request: Request, plan: ExportPlan, progress: Progress | None = None) -> ExportOutcome:
+    settings = request.app.state.services.settings
     exports_dir(settings, create=True)
-    target = export_dir(settings, export_id)
-    return run_export(settings, body, target, export_id=export_id, created_at=utc_now(), allowed=allowed)
+    target = export_dir(settings, plan.export_id)
+    return write_export(settings, plan, target, progress or (lambda done, total: None))
 
 
-async def create(request: Request) -> JSONResponse:
-    auth = await require_login(request)
-    try:
-        body = await parse_json_body(request, ExportRequest)
-        outcome = await run_in_threadpool(_export, request, auth, body)
-    except Exception as exc:  # refused or failed: audited with its outcome before the error answer
-        await run_in_threadpool(record_audit, request, auth.principal, AuditAction.EXPORT, outcome_of(exc))
-        raise
-    await run_in_threadpool(_audit_export, request, auth, body, outcome)
+def _created(outcome: ExportOutcome) -> bytes:
     count = outcome.manifest["captures_count"]
     created = ExportCreated(
         export_id=outcome.export_id,
@@ -86,7 +96,61 @@ async def create(request: Request) -> JSONResponse:
         download=f"/exports/{outcome.export_id}",
         manifest=outcome.manifest,
     )
-    return JSONResponse(created.model_dump(mode="json"), status_code=201)
+    return created.model_dump_json().encode()
+
+
+async def _audit_failure(request: Request, auth: Authenticated, exc: Exception) -> None:
+    await run_in_threadpool(record_audit, request, auth.principal, AuditAction.EXPORT, outcome_of(exc))
+
+
+async def create(request: Request) -> Response:
+    """Refusals (access, body, verify) are answered before any file is written, with their status;
+    with `Accept: application/x-ndjson` the writing then streams its progress (see _progress_lines)."""
+    auth = await require_login(request)
+    streamed = NDJSON in request.headers.get("accept", "")
+    try:
+        body = await parse_json_body(request, ExportRequest)
+        plan = await run_in_threadpool(_plan, request, auth, body)
+        outcome = None if streamed else await run_in_threadpool(_write, request, plan)
+    except Exception as exc:  # refused or failed: audited with its outcome before the error answer
+        await _audit_failure(request, auth, exc)
+        raise
+    if outcome is None:
+        return StreamingResponse(_progress_lines(request, auth, body, plan), media_type=NDJSON)
+    await run_in_threadpool(_audit_export, request, auth, body, outcome)
+    return Response(_created(outcome), status_code=201, media_type="application/json")
+
+
+async def _progress_lines(
+    request: Request, auth: Authenticated, body: ExportRequest, plan: ExportPlan
+) -> AsyncIterator[bytes]:
+    """One JSON line `{"progress": {"done", "total"}}` per capture written, then `{"export": ...}` (the
+    POST's 201 body) or `{"error": ...}` (the error body) once the export is audited."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[ExportProgress | None] = asyncio.Queue()
+
+    def progress(done: int, total: int) -> None:
+        loop.call_soon_threadsafe(lines.put_nowait, ExportProgress(done=done, total=total))
+
+    def work() -> ExportOutcome:
+        try:
+            return _write(request, plan, progress)
+        finally:
+            loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    job = asyncio.ensure_future(run_in_threadpool(work))
+    while (line := await lines.get()) is not None:
+        yield b'{"progress":' + line.model_dump_json().encode() + b"}\n"
+    try:
+        outcome = await job
+    except Exception as exc:
+        await _audit_failure(request, auth, exc)
+        message = exc.message if isinstance(exc, DomainError) else "the export failed"
+        error = ErrorResponse.of(getattr(exc, "code", "internal_error"), message)
+        yield b'{"error":' + error.model_dump_json().encode() + b"}\n"
+        return
+    await run_in_threadpool(_audit_export, request, auth, body, outcome)
+    yield b'{"export":' + _created(outcome) + b"}\n"
 
 
 def visible_exports(audit: AuditTrail, principal: Principal) -> list[ExportListing]:
