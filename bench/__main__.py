@@ -1,6 +1,6 @@
 """`python -m bench [--quick]` (what `make bench` runs): every benchmark in turn, each printing its
-figures; the full run takes about 10 minutes on 2 cores plus a few for `recognition`, `--quick` seconds
-(the CI smoke test)."""
+figures; the full run takes about 10 minutes on 2 cores plus a few for `recognition` and `export`,
+`--quick` seconds (the CI smoke test)."""
 
 from __future__ import annotations
 
