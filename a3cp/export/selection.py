@@ -60,14 +60,19 @@ def select(
     states: Mapping[str, UserConsentState],
     request: ExportRequest,
     now: str,
+    erasing: frozenset[str] = frozenset(),
 ) -> list[SelectedCapture]:
-    """The captures the export takes, in a stable order (user, start time, record_id)."""
+    """The captures the export takes, in a stable order (user, start time, record_id); `erasing` are
+    the record_ids a recorded withdrawal asked to erase whose erasure has not finished (a crash between
+    the two): they are as good as erased."""
     chosen = []
     for event in events:
         state = states[event.user_id]
         research = state.scopes["research"]
         status = state.status_of(event.record_id)
-        if status == "erased" or (status == "discarded" and not request.include_discarded):
+        if status == "erased" or event.record_id in erasing:
+            continue
+        if status == "discarded" and not request.include_discarded:
             continue
         if not research.active_at(now) or research.consent_record_id is None:
             continue

@@ -22,6 +22,7 @@ from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.policy import Role
 from a3cp.capture.artifact import sha256_digest
 from a3cp.config import Settings
+from a3cp.domain.consent import erasure_targets
 from a3cp.domain.errors import DomainError
 from a3cp.domain.events import CaptureFeatures
 from a3cp.export.formats import CaptureData, FormatWriter, writer_for
@@ -37,7 +38,7 @@ from a3cp.export.manifest import (
 from a3cp.export.pseudonym import Pseudonyms, load_or_create_key, scope_of
 from a3cp.export.selection import SelectedCapture, select
 from a3cp.schemas import AuditAction, AuditRecord, ExportListing, ExportRequest, Outcome, parse_timestamp
-from a3cp.services.consent import ConsentService
+from a3cp.services.consent import ConsentService, fact_of
 from a3cp.services.verify import check_feature_event, feature_events
 from a3cp.storage_layout import export_key_path
 
@@ -70,7 +71,12 @@ def selected_captures(
     events = [e for e in feature_events(settings) if allowed is None or e.user_id in allowed]
     consent = ConsentService(settings)
     states = {user: consent.state(user) for user in sorted({e.user_id for e in events})}
-    return select(events, states, request, now)
+    erasing = frozenset(
+        capture.record_id
+        for user, state in states.items()
+        for capture, _ in erasure_targets(state, (fact_of(e) for e in events if e.user_id == user))
+    )
+    return select(events, states, request, now, erasing)
 
 
 def require_verified(settings: Settings, captures: Iterable[SelectedCapture]) -> None:

@@ -102,6 +102,8 @@ def test_status_consent_and_filters_decide_selection() -> None:
     assert chosen(min_quality={"pose": 0.8}, include_discarded=True) == [a.record_id]
     assert chosen(min_quality={"left_hand": 0.5}, include_discarded=True) == [b.record_id]
     assert chosen(users=["bob"]) == []
+    pending = select(events, states, ExportRequest(format="npz"), NOW, frozenset({a.record_id}))
+    assert [s.record_id for s in pending] == [c.record_id]  # an erasure asked for and not yet finished
     labels = {s.record_id: s.label for s in select(events, states, ExportRequest(format="npz"), NOW)}
     assert labels == {a.record_id: "drink", c.record_id: "wave"}
 
