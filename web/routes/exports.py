@@ -62,9 +62,9 @@ def allowed_users(principal: Principal, request: ExportRequest) -> frozenset[str
     for user_id in request.users:
         if authorize_export(principal, user_id) is not Decision.ALLOWED:
             raise UserNotFound("no such user", "users")
-    if principal.role is Role.ADMIN:
-        return frozenset(request.users) if request.users else None
-    return frozenset(request.users) if request.users else principal.granted_users
+    if request.users:
+        return frozenset(request.users)
+    return None if principal.role is Role.ADMIN else principal.granted_users
 
 
 def _audit_export(request: Request, auth: Authenticated, body: ExportRequest, outcome: ExportOutcome) -> None:
