@@ -97,6 +97,23 @@ def test_only_active_consented_verified_captures_go_out(world: World, exports: A
     assert sorted(row["label"] for row in rows) == ["drink", "wave"]
 
 
+@pytest.mark.parametrize(
+    ("user", "why", "research"),
+    [
+        ("ben02", "never gave research consent", False),
+        ("cleo03", "withdrew research after the capture", False),
+        ("dora04", "her capture was erased (research still in force)", True),
+    ],
+)
+def test_each_exclusion_on_its_own(world: World, user: str, why: str, research: bool) -> None:
+    consent = world.get("carer01", f"/users/{user}/consent")
+    assert consent.status_code == 200, consent.text
+    assert consent.json()["scopes"]["research"]["active"] is research, why
+    for include_discarded in (False, True):
+        body = {"format": "npz", "users": [user], "include_discarded": include_discarded}
+        assert world.export("boss", **body)["manifest"]["captures_count"] == 0, why
+
+
 def test_npz_round_trip(world: World, exports: Any) -> None:
     answer, files = exports["npz"]
     check_manifest(files, answer["manifest"])
