@@ -1,4 +1,5 @@
-"""The `a3cp` command line: serve, rebuild, sweep, verify, replay; accounts, tokens, audit; evaluate."""
+"""The `a3cp` command line: serve, rebuild, sweep, verify, replay; accounts, tokens, audit; evaluate;
+export."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from a3cp.accounts.cli import add_commands, add_serve_options, prepare_serve
 from a3cp.config import ROLES, Settings
+from a3cp.export.cli import add_export_parser
 from a3cp.recognition.cli import add_evaluate_parser
 
 
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
     add_commands(commands)
     add_evaluate_parser(commands)
+    add_export_parser(commands)
     return parser
 
 

@@ -3,7 +3,8 @@
 Session logs: `<LOG_ROOT>/users/<user_id>/sessions/<session_id>` + the log suffix; feature files:
 `<DATA_ROOT>/users/<user_id>/sessions/<session_id>/features/`; record_id reservations
 `<DATA_ROOT>/records/<record_id>`; the access log `<LOG_ROOT>/access/`, the
-daily audit streams `<LOG_ROOT>/audit/`, the credentials store and the TLS files under DATA_ROOT.
+daily audit streams `<LOG_ROOT>/audit/`, the credentials store, the TLS files, the dataset exports
+`<DATA_ROOT>/exports/<export_id>/` and the export pseudonym key under DATA_ROOT.
 Every id is checked against the strict ID_PATTERN before it becomes a path segment. `StorageLayout` is
 also the log layout the file recorder (eventstore.files.FileLogStore) is given, so the recorder itself
 knows no paths of this project.
@@ -264,3 +265,27 @@ def user_stream_owners(settings: Settings) -> list[str]:
         for entry in users.iterdir()
         if _ID_RE.fullmatch(entry.name) and (entry / (USER_STREAM + LOG_FILE_SUFFIX)).is_file()
     )
+
+
+# Dataset exports (docs/export.md): each export's folder, and the key its pseudonyms are derived with.
+EXPORTS_DIR = "exports"
+EXPORT_KEY = "export-pseudonym.key"
+
+
+def exports_dir(settings: Settings, *, create: bool = False) -> Path:
+    """`<DATA_ROOT>/exports/`: one folder per export made through the API."""
+    directory = settings.data_root / EXPORTS_DIR
+    if create:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def export_dir(settings: Settings, export_id: str) -> Path:
+    """`<DATA_ROOT>/exports/<export_id>/`."""
+    return exports_dir(settings) / require_safe_id(export_id, "export_id")
+
+
+def export_key_path(settings: Settings) -> Path:
+    """`<DATA_ROOT>/export-pseudonym.key`: the secret participant and sequence ids are derived with
+    (never exported; without it an export's ids cannot be traced back to users)."""
+    return settings.data_root / EXPORT_KEY

@@ -1,6 +1,6 @@
 """`python -m bench [--quick]` (what `make bench` runs): every benchmark in turn, each printing its
-figures; the full run takes about 10 minutes on 2 cores plus a few for `recognition`, `--quick` seconds
-(the CI smoke test)."""
+figures; the full run takes about 10 minutes on 2 cores plus a few for `recognition` and `export`,
+`--quick` seconds (the CI smoke test)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ("append", "rebuild", "api", "extraction", "capture", "recognition")
+MODULES = ("append", "rebuild", "api", "extraction", "capture", "recognition", "export")
 
 
 def main() -> None:

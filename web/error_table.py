@@ -45,6 +45,10 @@ ERRORS: dict[str, ErrorKind] = {
     # consent and erasure (a3cp.domain.consent, docs/privacy.md)
     "consent_required": ErrorKind(403, CLOSE_NORMAL, "the person has not given the consent this needs"),
     "capture_erased": ErrorKind(410, None, "the capture was erased"),
+    # dataset export (a3cp.export, docs/export.md)
+    "export_verify_failed": ErrorKind(
+        409, None, "some selected captures fail verification: nothing was exported"
+    ),
     # the capture policy (a3cp.domain.capture_policy) and the frame decoder (a3cp.capture.frames)
     "fps_invalid": ErrorKind(*_REFUSED, "the frame rate must be above 0"),
     "limit_fps_exceeded": ErrorKind(*_REFUSED, f"the frame rate was above {MAX_FPS:g} frames per second"),

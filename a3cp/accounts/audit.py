@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,6 +40,7 @@ class AuditTrail:
         proven: bool = True,
         user_id: str | None = None,
         object_id: str | None = None,
+        details: dict[str, Any] | None = None,
     ) -> AuditRecord:
         """Durably append one record; `proven=False` when `account` is only a name someone tried."""
         moment = datetime.fromtimestamp(self._clock(), UTC)
@@ -50,6 +52,7 @@ class AuditTrail:
             action=action,
             user_id=user_id,
             object_id=object_id,
+            details=details,
             outcome=outcome,
             client=client[:128],
         )

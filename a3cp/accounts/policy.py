@@ -14,7 +14,7 @@ from enum import StrEnum
 class Role(StrEnum):
     ADMIN = "admin"  # manages accounts, grants, tokens; reads the audit trail; no capture
     CARER = "carer"  # runs sessions and captures for granted users; reads their data
-    RESEARCHER = "researcher"  # reads (later exports) granted users' data; never captures
+    RESEARCHER = "researcher"  # reads and exports granted users' data; never captures
 
 
 class Action(StrEnum):
@@ -66,3 +66,14 @@ def authorize(principal: Principal, action: Action, user_id: str | None = None) 
     if permitted and user_id in principal.granted_users:
         return Decision.ALLOWED
     return Decision.FORBIDDEN if action in WRITE_ACTIONS else Decision.NOT_FOUND
+
+
+def authorize_export(principal: Principal, user_id: str) -> Decision:
+    """May `principal` export `user_id`'s captures? A researcher for granted users (NOT_FOUND otherwise,
+    as for reads); an admin for every user (an export is how a deployment hands data on); never a carer
+    (FORBIDDEN: the role never exports)."""
+    if principal.role is Role.ADMIN:
+        return Decision.ALLOWED
+    if Action.EXPORT not in ROLE_ACTIONS[principal.role]:
+        return Decision.FORBIDDEN
+    return authorize(principal, Action.EXPORT, user_id)

@@ -52,6 +52,15 @@ from a3cp.schemas.consent import (
     ScopeView,
 )
 from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
+from a3cp.schemas.export import (
+    ExportCreated,
+    ExportFormat,
+    ExportListing,
+    ExportProgress,
+    ExportRequest,
+    ExportsList,
+    QualityPart,
+)
 from a3cp.schemas.projection import (
     CaptureSummary,
     FeaturesIndex,
@@ -84,6 +93,7 @@ __all__ = [
     "LoginSessionView",
     "LogoutOutput",
     "Outcome",
+    "QualityPart",
     "SetupInput",
     "CaptureCreated",
     "ConsentChange",
@@ -112,6 +122,12 @@ __all__ = [
     "Envelope",
     "ClientContract",
     "ErrorCodeContract",
+    "ExportCreated",
+    "ExportFormat",
+    "ExportListing",
+    "ExportProgress",
+    "ExportRequest",
+    "ExportsList",
     "ErrorResponse",
     "EventEnvelope",
     "FeaturesIndex",

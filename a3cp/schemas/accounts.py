@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -89,6 +90,8 @@ class AuditAction(StrEnum):
     VERIFY = "verify"
     READ_LANDMARKS = "read_landmarks"
     EXPORT = "export"
+    EXPORT_DOWNLOADED = "export_downloaded"
+    EXPORTS_LISTED = "exports_listed"
     READ_AUDIT = "read_audit"
     CONSENT_GRANTED = "consent_granted"
     CONSENT_WITHDRAWN = "consent_withdrawn"
@@ -123,6 +126,8 @@ class AuditRecord(BaseModel):
     action: AuditAction
     user_id: SafeId | None = None
     object_id: str | None = Field(default=None, max_length=128)
+    # What an action's one line cannot say otherwise (an export: its format, filters, captures, users)
+    details: dict[str, Any] | None = None
     outcome: Outcome
     client: str = Field(max_length=128)
 
