@@ -17,7 +17,11 @@ Edges = list[list[int]]
 
 def from_mediapipe() -> dict[str, Edges]:
     """The three lists as sorted [a, b] pairs, read from the installed MediaPipe."""
-    from mediapipe.python.solutions import face_mesh_connections, hands_connections, pose_connections
+    from mediapipe.python.solutions import (  # type: ignore[import-untyped]
+        face_mesh_connections,
+        hands_connections,
+        pose_connections,
+    )
 
     lists = {
         "pose": pose_connections.POSE_CONNECTIONS,

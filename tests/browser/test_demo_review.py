@@ -3,7 +3,8 @@ portrait through MediaPipe: pose and face found, no hands): the playback draws (
 between frames), the scrubber and Play move through the frames, part toggles redraw, missing hands are
 said and not drawn, axe-core finds nothing, keyboard-only use works, and label / discard / restore from
 the review page and from /demo/sessions change the projection. Then the live preview during a
-fake-camera capture on /demo/gesture, and its link to the review. Screenshots go to build/."""
+fake-camera capture on /demo/gesture, and its link to the review. The review's screenshot goes to
+build/demo-review.png (`make report` publishes it to docs/)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from bench.client import CAPTURE_FRAMES, CAPTURE_PATH, capture_meta, end_session
 from bench.person import person_frames
 from tests.fixtures.build import BUILD
 
-from .conftest import CARER, USER, LiveServer, ensure_carer
+from .conftest import CARER, CARER_PASSWORD, USER, LiveServer, ensure_carer
 from .test_demo_accessibility import axe_violations
 
 pytestmark = pytest.mark.usefixtures("carer_logged_in")
@@ -61,6 +62,24 @@ def projected(api: httpx.Client, session_id: str, record_id: str) -> tuple[Any, 
 def open_review(page: Any, record_id: str) -> None:
     page.goto(f"/demo/review?record_id={record_id}")
     expect(page.locator("#status")).to_contain_text("Capture loaded", timeout=30_000)
+
+
+def test_without_login_the_review_goes_to_the_login_and_back(
+    browser: Any, live_server: LiveServer, recorded: tuple[str, list[str]]
+) -> None:
+    _, (record_id, _) = recorded
+    context = browser.new_context(base_url=live_server.url)  # no login cookie
+    try:
+        page = context.new_page()
+        page.goto(f"/demo/review?record_id={record_id}")
+        page.wait_for_url(re.compile(r"/login\?next="))
+        page.fill("#username", CARER)
+        page.fill("#password", CARER_PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{live_server.url}/demo/review?record_id={record_id}")
+        expect(page.locator("#status")).to_contain_text("Capture loaded", timeout=30_000)
+    finally:
+        context.close()
 
 
 def test_review_plays_a_real_capture(page: Any, recorded: tuple[str, list[str]]) -> None:
@@ -209,8 +228,6 @@ def test_live_preview_during_a_fake_camera_capture(page: Any) -> None:
     )
     assert drawn  # the skeleton is over the video
     assert any('"preview":true' in str(frame) for frame in sent_opens)
-    BUILD.mkdir(exist_ok=True)
-    page.screenshot(path=str(BUILD / "demo-gesture-preview.png"), full_page=True)
     page.click("#btn-stop")
     expect(page.locator("#capture-state")).to_have_text("recorded", timeout=60_000)
     page.click("#review-link")
