@@ -62,7 +62,8 @@ async function captureTable(session) {
     review.href = `/demo/review?record_id=${encodeURIComponent(capture.record_id)}`;
     review.className = "review-link";
     id.append(el("span", capture.record_id, "mono"), el("br"), review);
-    body.append(row([id, capture.annotation_intent || "", String(T ?? ""), String(D ?? ""),
+    body.append(row([id, capture.annotation_intent || "", el("span", String(T ?? ""), "nowrap"),
+      el("span", String(D ?? ""), "nowrap"),
       el("span", hash || "", "mono"), quality, check, curationControls(capture, view)]));
   }
   table.append(head, body);
