@@ -369,7 +369,10 @@ class CaptureConnection:
         preview = CapturePreview.model_validate(
             {**self._server_envelope(), "frame": frame, **preview_points(row)}
         )
-        await self.ws.send_text(preview.model_dump_json())
+        try:
+            await self.ws.send_text(preview.model_dump_json())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            raise ClientGone() from None  # as a disconnect seen on receive: the capture is discarded
 
     async def _close(self, message: CaptureClose) -> None:
         assert self.policy is not None and self.pipeline is not None and self.feed is not None
