@@ -40,8 +40,10 @@ test-fast: $(STAMP)
 report:
 	@test -f build/reliability.md || { echo "no build/reliability.md: run make test first" >&2; exit 1; }
 	cp build/reliability.md docs/reliability.md
-	@if [ -f build/demo-gesture.png ]; then cp build/demo-gesture.png docs/demo-gesture.png; \
-	else echo "no build/demo-gesture.png (the browser tests did not run): docs/demo-gesture.png kept"; fi
+	@for shot in demo-gesture demo-review; do \
+	  if [ -f build/$$shot.png ]; then cp build/$$shot.png docs/$$shot.png; \
+	  else echo "no build/$$shot.png (the browser tests did not run): docs/$$shot.png kept"; fi; \
+	done
 
 # Benchmarks (bench/, figures printed; docs/benchmarks.md records them): about 10 minutes on 2 cores.
 bench: $(STAMP)

@@ -28,6 +28,8 @@ class Operation:
     path_params: tuple[str, ...] = ()
     header_params: tuple[dict[str, Any], ...] = ()  # OpenAPI parameter objects with "in": "header"
     error_statuses: tuple[int, ...] = field(default=(400, 404))
+    # Answers that are not JSON models: status -> (media type, description); the body is binary.
+    binary_responses: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _path_param_schema(name: str) -> dict[str, Any]:
@@ -56,6 +58,11 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             }
             for status, model in op.responses.items()
         }
+        for status, (media_type, description) in op.binary_responses.items():
+            responses[str(status)] = {
+                "description": description,
+                "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+            }
         for status in op.error_statuses:
             responses.setdefault(
                 str(status),

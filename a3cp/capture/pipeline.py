@@ -3,7 +3,8 @@
 `CaptureService` (a3cp.services.captures, MediaPipe in this process) and `RemoteCaptureService`
 (a3cp.capture.remote, the ingest role forwarding to the extractor) both implement `CapturePipeline`; the
 captures they open implement `OpenCapture`. Frame times cross the seam as datetimes (WebSocket) or epoch
-milliseconds (multipart); `epoch_ms` and `timestamp_text` are the one conversion each.
+milliseconds (multipart); `epoch_ms` and `timestamp_text` are the one conversion each. `latest_frame`
+feeds the live preview (a3cp.landmarks.preview): only a pipeline that tracks in this process has one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from a3cp.landmarks.layout import FeatureRow
 from a3cp.schemas import CaptureSpec, format_timestamp
+
+LatestFrame = tuple[int, FeatureRow]  # the newest tracked frame: its index in the capture, its row
 
 
 class OpenCapture(Protocol):
@@ -22,6 +26,8 @@ class OpenCapture(Protocol):
     async def finish(self, timestamp_end: datetime | str | None = None) -> dict[str, Any]: ...
 
     async def abort(self) -> None: ...
+
+    def latest_frame(self) -> LatestFrame | None: ...
 
 
 class CapturePipeline(Protocol):

@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from a3cp.capture.pipeline import epoch_ms, timestamp_text
+from a3cp.capture.pipeline import LatestFrame, epoch_ms, timestamp_text
 from a3cp.domain.capture import policy_for
 from a3cp.domain.errors import DomainError
 from a3cp.faults import ExtractorUnavailable
@@ -103,6 +103,11 @@ class RemoteCapture:
             await self._task
         except (asyncio.CancelledError, DomainError, ExtractorUnavailable):
             pass
+
+    def latest_frame(self) -> LatestFrame | None:
+        """Always None: the extractor answers once, after the whole request body (docs/capture.md, "Live
+        preview"), so no tracked frame comes back while the capture streams; ingest sends no preview."""
+        return None
 
     async def _put(self, item: bytes | None) -> None:
         put = asyncio.ensure_future(self._queue.put(item))

@@ -37,6 +37,7 @@ from a3cp.schemas.capture_ws import (
     CaptureClose,
     CaptureFrameMeta,
     CaptureOpen,
+    CapturePreview,
     CaptureResult,
 )
 from a3cp.schemas.consent import (
@@ -114,6 +115,7 @@ __all__ = [
     "CaptureClose",
     "CaptureFrameMeta",
     "CaptureOpen",
+    "CapturePreview",
     "CaptureResult",
     "SYSTEM_PERFORMER",
     "A3CPMessage",

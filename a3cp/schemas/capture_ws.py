@@ -4,7 +4,8 @@ Client -> server, one capture per connection: `capture.open`, then per frame `ca
 immediately followed by one binary message of exactly `byte_length` bytes, then `capture.close`.
 Every JSON message carries the envelope (schema_version, a fresh record_id, user_id, session_id,
 timestamp); the record_id of `capture.open` is the capture's identity, `capture_id` correlates.
-Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`.
+Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`; and
+`capture.preview` (the live skeleton) only when capture.open asked for it with `"preview": true`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CaptureOpen(CaptureMessageBase):
     height: Annotated[int, Field(ge=1)]
     encoding: Literal["jpeg"]
     annotation: Annotation | None = None
+    # Beyond upstream: ask for capture.preview messages; off, the server sends exactly upstream's messages.
+    preview: bool = False
 
 
 class CaptureFrameMeta(CaptureMessageBase):
@@ -146,3 +149,18 @@ class CaptureResult(CaptureServerMessage):
     def wrap(cls, envelope: dict[str, Any], body: dict[str, Any]) -> CaptureResult:
         """The result message; the HTTP body's fields win over the envelope's."""
         return cls.model_validate({**envelope, **body})
+
+
+PreviewPoints = list[tuple[float, float]] | None  # (x, y) normalised to the image; None: not found
+
+
+class CapturePreview(CaptureServerMessage):
+    """The live skeleton (a3cp.landmarks.preview): the newest tracked frame's 2-D pose and hand points,
+    at most ~5 a second, sent only to a capture.open with `preview: true`. `frame` is the frame's
+    0-based index in the capture."""
+
+    event: Literal["capture.preview"] = "capture.preview"
+    frame: int
+    pose: PreviewPoints
+    left_hand: PreviewPoints
+    right_hand: PreviewPoints

@@ -28,7 +28,7 @@ import a3cp
 from a3cp.capture.admission import Admission, Slot
 from a3cp.capture.artifact import Artifact, encode_npz, remove_artifact, write_artifact
 from a3cp.capture.frames import decode_frame
-from a3cp.capture.pipeline import epoch_ms, timestamp_text
+from a3cp.capture.pipeline import LatestFrame, epoch_ms, timestamp_text
 from a3cp.capture.reservation import Owner, reserve
 from a3cp.config import CAPACITY_RETRY_AFTER_S, Settings
 from a3cp.domain.capture import encoding_tag, epoch_ms_of, feature_event, policy_for
@@ -77,6 +77,8 @@ class CaptureHandle:
         self._slot: Slot | None = slot
         self._rows: list[npt.NDArray[np.float32]] = []
         self._tracker: HolisticTracker | None = None
+        # Replaced whole by the tracking thread, read by the event loop (the live preview): one reference.
+        self.latest: LatestFrame | None = None
 
     def add_frame(self, image: bytes, timestamp_ms: int | None = None) -> None:
         """Decode one JPEG/PNG frame in memory and track it; CaptureRejected names the frame."""
@@ -87,7 +89,9 @@ class CaptureHandle:
         rgb = decode_frame(image, index, self.spec.width, self.spec.height)
         if self._tracker is None:
             self._tracker = HolisticTracker()
-        self._rows.append(self._tracker.features(rgb))
+        row = self._tracker.features(rgb)
+        self._rows.append(row)
+        self.latest = (index, row)
 
     def finish(self, timestamp_end: str | None = None) -> CaptureCreated:
         """Final checks, then the feature file and the one event; returns the 201 body."""
@@ -263,6 +267,10 @@ class AsyncCapture:
         self._pending.clear()
         await asyncio.wrap_future(self._executor.submit(self.handle.abort))
         self._executor.shutdown(wait=False)
+
+    def latest_frame(self) -> LatestFrame | None:
+        """The newest frame tracked so far (for the live preview)."""
+        return self.handle.latest
 
     def _raise_failed(self) -> None:
         while self._pending and self._pending[0].done():

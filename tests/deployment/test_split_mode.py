@@ -167,6 +167,7 @@ def test_websocket_shaped_calls_reach_the_same_result(
         forwarded = await RemoteCaptureService(split.processes["extractor"].url).open_async(spec)
         for index, frame in enumerate(frames):
             await forwarded.push(frame, start + timedelta(seconds=index / meta["fps"]))
+        assert forwarded.latest_frame() is None  # no tracked frame comes back mid-capture: no preview
         return await forwarded.finish(parse_timestamp(meta["timestamp_end"]))
 
     result = run_in_fresh_loop(capture())

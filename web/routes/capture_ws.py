@@ -14,8 +14,9 @@ closes 1003, a schema or protocol error 1008, a capture rule or a session no lon
 refusal, a message that fails validation included, first sends `capture.abort` naming the reason and the
 fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's 201 body) and
 closes 1000; a client that closes right after capture.close, as upstream's does, still gets its capture
-recorded. Every other end is logged once and aborts the pipeline, which leaves no feature file and no
-event.
+recorded. A capture.open with `"preview": true` also gets `capture.preview` (the newest tracked frame's
+pose and hands, throttled by a3cp.landmarks.preview), sent as frames arrive; without it, none. Every
+other end is logged once and aborts the pipeline, which leaves no feature file and no event.
 
 The socket is read all the time, also while extraction is behind: received frames wait in a bounded
 backlog (`FrameFeed`) for the pipeline, so the protocol keeps answering the client's pings; a backlog
@@ -50,6 +51,7 @@ from a3cp.domain.capture import epoch_ms_of
 from a3cp.domain.capture_policy import CaptureDeclaration, CapturePolicy, ServerDeadline
 from a3cp.domain.errors import DomainError, SessionAlreadyClosed, SessionNotFound
 from a3cp.faults import ExtractionBehind, Fault
+from a3cp.landmarks.preview import PreviewThrottle, preview_points
 from a3cp.schemas import (
     CAPTURE_CLIENT_MESSAGE,
     AuditAction,
@@ -57,6 +59,7 @@ from a3cp.schemas import (
     CaptureClose,
     CaptureFrameMeta,
     CaptureOpen,
+    CapturePreview,
     CaptureResult,
     CaptureSpec,
     FieldError,
@@ -216,6 +219,7 @@ class CaptureConnection:
         self.deadline: ServerDeadline | None = None
         self.finished = False
         self.last_session_check = 0.0
+        self.preview: PreviewThrottle | None = None  # set when capture.open asked for previews
 
     async def run(self) -> None:
         await self.ws.accept()
@@ -313,6 +317,7 @@ class CaptureConnection:
         )
         self.pipeline = await open_pipeline(self.services.captures, message, performer_id)
         self.feed = FrameFeed(self.pipeline, EXTRACTION_BACKLOG_FRAMES)
+        self.preview = PreviewThrottle() if message.preview else None
         self.last_session_check = clock()
         logger.info("capture %s opened", message.record_id)
 
@@ -352,6 +357,22 @@ class CaptureConnection:
             )
         self.pending = None
         self.feed.put(data, frame.timestamp_ms)
+        await self._send_preview()
+
+    async def _send_preview(self) -> None:
+        """The newest tracked frame's skeleton, when previews were asked for and one is due."""
+        assert self.pipeline is not None
+        latest = self.pipeline.latest_frame() if self.preview is not None else None
+        if latest is None or self.preview is None or not self.preview.due(clock(), latest[0]):
+            return
+        frame, row = latest
+        preview = CapturePreview.model_validate(
+            {**self._server_envelope(), "frame": frame, **preview_points(row)}
+        )
+        try:
+            await self.ws.send_text(preview.model_dump_json())
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            raise ClientGone() from None  # as a disconnect seen on receive: the capture is discarded
 
     async def _close(self, message: CaptureClose) -> None:
         assert self.policy is not None and self.pipeline is not None and self.feed is not None

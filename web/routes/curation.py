@@ -152,19 +152,37 @@ routes = [
     Route("/records/{record_id}/landmarks", landmarks, methods=["GET"]),
 ]
 
+LANDMARKS_DESCRIPTION = (
+    "The capture's features for playback: a 4-byte little-endian header length N, N bytes of JSON header "
+    '{"shape": [T, 1662], "dtype": "<f4", "timestamps_ms": [...]}, then T x 1662 little-endian float32 '
+    "values, row-major (the .npz array bit for bit, NaN included). Content-Encoding gzip when the request's "
+    "Accept-Encoding allows it (docs/privacy.md)."
+)
+
 operations = [
     Operation(
-        f"/records/{{record_id}}/{name}",
-        "POST",
-        summary,
-        {200: CurationChange},
-        request_model=model,
+        "/records/{record_id}/landmarks",
+        "GET",
+        "One capture's landmark features for playback (binary; 410 once erased)",
+        {},
         path_params=("record_id",),
         error_statuses=CURATION_ERRORS,
-    )
-    for name, model, summary in (
-        ("label", LabelInput, "Set or change a capture's label (its original annotation stays logged)"),
-        ("discard", DiscardInput, "Discard a capture (a bad take, the wrong person); its file is kept"),
-        ("restore", RestoreInput, "Restore a discarded capture"),
-    )
+        binary_responses={200: (LANDMARKS_MEDIA_TYPE, LANDMARKS_DESCRIPTION)},
+    ),
+    *(
+        Operation(
+            f"/records/{{record_id}}/{name}",
+            "POST",
+            summary,
+            {200: CurationChange},
+            request_model=model,
+            path_params=("record_id",),
+            error_statuses=CURATION_ERRORS,
+        )
+        for name, model, summary in (
+            ("label", LabelInput, "Set or change a capture's label (its original annotation stays logged)"),
+            ("discard", DiscardInput, "Discard a capture (a bad take, the wrong person); its file is kept"),
+            ("restore", RestoreInput, "Restore a discarded capture"),
+        )
+    ),
 ]

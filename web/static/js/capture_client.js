@@ -2,6 +2,8 @@
 // capture.open, then per frame capture.frame_meta + one binary JPEG message, then capture.close.
 // The login cookie authenticates the upgrade (same origin, so the browser's Origin is ours).
 // The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
+// With `onPreview`, capture.open asks for the live skeleton ("preview": true) and each capture.preview
+// message (the newest tracked frame's pose and hands, at most ~5 a second) goes to it.
 import { ACCOUNT } from "./account.js";
 import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";
@@ -23,7 +25,7 @@ function wsUrl(path) {
 export class CaptureStream {
   /**
    * @param {{userId: string, sessionId: string, video: HTMLVideoElement, width: number, height: number,
-   *          intent: string}} options
+   *          intent: string, onPreview?: (preview: object) => void}} options
    */
   constructor(options) {
     Object.assign(this, options);
@@ -81,6 +83,7 @@ export class CaptureStream {
       encoding: "jpeg",
     };
     if (this.intent) open.annotation = { intent: this.intent };
+    if (this.onPreview) open.preview = true;
     this.ws.send(this.message("capture.open", open));
     this.timer = setInterval(() => this.tick(), 1000 / FPS);
   }
@@ -130,7 +133,8 @@ export class CaptureStream {
     } catch {
       return;
     }
-    if (body.event === "capture.result") this.finish(null, body);
+    if (body.event === "capture.preview" && this.onPreview) this.onPreview(body);
+    else if (body.event === "capture.result") this.finish(null, body);
     else if (body.event === "capture.abort") this.finish(describeAbort(body.error_code, body.message));
   }
 

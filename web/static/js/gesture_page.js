@@ -1,15 +1,19 @@
-// /demo/gesture: session buttons, live preview, one bounded capture at a time, the result.
+// /demo/gesture: session buttons, live preview with the server's tracked skeleton drawn over it, one
+// bounded capture at a time, the result and a link to its review.
 import { captureBlocker, fillPersonPicker } from "./account.js";
 import { ApiError, endSession, startSession } from "./api.js";
 import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
 import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
 import { describeQuality } from "./quality.js";
+import { drawSkeleton } from "./skeleton.js";
 import { StatusView } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 const view = new StatusView($("status"), $("error"));
 const video = $("preview");
 const person = $("person");
+const skeleton = $("live-skeleton").getContext("2d");
+const PREVIEW_PARTS = { pose: "pose", left_hand: "left hand", right_hand: "right hand" };
 
 const state = { userId: null, sessionId: null, busy: false, capture: null, stream: null, clock: null };
 // What stops this account capturing here at all (said once, at load), or null.
@@ -47,6 +51,17 @@ function failed(err, what) {
   view.say(`${what} failed.`);
 }
 
+/** Draw a capture.preview over the video and say in words which parts are being tracked. */
+function showPreview(preview) {
+  drawSkeleton(skeleton, { pose: preview.pose, left_hand: preview.left_hand, right_hand: preview.right_hand });
+  const words = Object.entries(PREVIEW_PARTS).map(([part, name]) => `${name} ${preview[part] ? "found" : "not found"}`);
+  $("live-tracking").textContent = `Live tracking (frame ${preview.frame + 1}): ${words.join(", ")}.`;
+}
+
+function clearPreview() {
+  skeleton.clearRect(0, 0, skeleton.canvas.width, skeleton.canvas.height);
+}
+
 function showResult(body) {
   const ref = body.raw_features_ref || {};
   $("result-hash").textContent = ref.hash || "";
@@ -60,6 +75,8 @@ function showResult(body) {
   }));
   $("result").hidden = false;
   $("result-empty").hidden = true;
+  $("review-link").href = `/demo/review?record_id=${encodeURIComponent(body.record_id)}`;
+  $("result-review").hidden = false;
 }
 
 function startClock(startMs) {
@@ -132,6 +149,7 @@ $("btn-capture").addEventListener("click", async () => {
   const { width, height } = frameSize(video);
   const capture = new CaptureStream({
     userId: state.userId, sessionId: state.sessionId, video, width, height, intent: $("intent").value.trim(),
+    onPreview: showPreview,
   });
   $("capture-record-id").value = capture.recordId;
   try {
@@ -161,6 +179,7 @@ $("btn-capture").addEventListener("click", async () => {
   } finally {
     clearTimeout(autoStop);
     stopClock();
+    clearPreview();
     state.capture = null;
     render();
   }

@@ -1,6 +1,8 @@
-// /demo/sessions: a user's sessions and captures from the projection, each with a verify badge.
+// /demo/sessions: a user's sessions and captures from the projection, each with a verify badge, a link to
+// its playback (/demo/review) and the curation controls (label, discard, restore).
 import { fillPersonPicker } from "./account.js";
 import { ApiError, getJson } from "./api.js";
+import { curationControls } from "./curation.js";
 import { describeQuality } from "./quality.js";
 import { StatusView } from "./status.js";
 
@@ -46,7 +48,7 @@ async function captureTable(session) {
   const table = el("table");
   table.append(el("caption", `Captures of session ${session.session_id}`));
   const head = el("thead");
-  head.append(row(["Record id", "Intent", "T", "D", "Hash", "Quality", "Check"], true));
+  head.append(row(["Record id", "Intent", "T", "D", "Hash", "Quality", "Check", "Label and status"], true));
   const body = el("tbody");
   for (const capture of captures) {
     const { T, D, hash } = capture;
@@ -55,8 +57,14 @@ async function captureTable(session) {
     const check = el("span");
     const verdict = await badge(capture.record_id);
     check.append(...[verdict].flat());
-    body.append(row([el("span", capture.record_id, "mono"), capture.annotation_intent || "", String(T ?? ""),
-      String(D ?? ""), el("span", hash || "", "mono"), quality, check]));
+    const id = el("div");
+    const review = el("a", "Review");
+    review.href = `/demo/review?record_id=${encodeURIComponent(capture.record_id)}`;
+    review.className = "review-link";
+    id.append(el("span", capture.record_id, "mono"), el("br"), review);
+    body.append(row([id, capture.annotation_intent || "", el("span", String(T ?? ""), "nowrap"),
+      el("span", String(D ?? ""), "nowrap"),
+      el("span", hash || "", "mono"), quality, check, curationControls(capture, view)]));
   }
   table.append(head, body);
   return table;
