@@ -42,6 +42,8 @@ from a3cp.schemas.capture_ws import (
 from a3cp.schemas.consent import (
     ConsentChange,
     ConsentGrantInput,
+    ConsentTexts,
+    ConsentTextView,
     ConsentView,
     ConsentWithdrawInput,
     CurationChange,
@@ -88,6 +90,8 @@ __all__ = [
     "CaptureCreated",
     "ConsentChange",
     "ConsentGrantInput",
+    "ConsentTexts",
+    "ConsentTextView",
     "ConsentView",
     "ConsentWithdrawInput",
     "CurationChange",
