@@ -31,6 +31,13 @@ async function sha256Hex(text) {
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** What withdrawing `scope` with erasure deletes (a3cp.domain.consent.erasure_targets), in words. */
+function eraseWording(scope, userId) {
+  const which = scope === "store_face" ? `the captures of ${userId} kept with the face`
+    : `every capture of ${userId} so far`;
+  return `also erase ${which} (their landmark files are deleted for good)`;
+}
+
 /** What one history event says, in words. */
 function describe(event) {
   const scopes = (event.scopes || []).map(nameOf).join(", ");
@@ -149,8 +156,7 @@ export class ConsentPanel {
     const withdraw = el("td");
     if (state.consent_record_id) {
       const erase = el("input", { type: "checkbox", id: `erase-${scope}` });
-      const eraseLabel = el("label", { htmlFor: erase.id },
-        "also erase the captures taken under it (their landmark files are deleted for good)");
+      const eraseLabel = el("label", { htmlFor: erase.id }, eraseWording(scope, this.consent.user_id));
       const button = el("button", { type: "button", id: `btn-withdraw-${scope}` }, `Withdraw ${name}`);
       button.addEventListener("click", () => this.withdraw(scope, erase.checked));
       withdraw.append(el("div", { className: "choice" }, erase, eraseLabel), button);
@@ -162,6 +168,10 @@ export class ConsentPanel {
 
   async grant() {
     this.view.clearError();
+    if (this.consent === null) {
+      this.view.error("No person's consent is shown, so there is nobody to record it for.");
+      return;
+    }
     const scopes = SCOPES.map(({ scope }) => scope).filter((scope) => $(`consent-scope-${scope}`).checked);
     if (scopes.length === 0) {
       this.view.error("Tick at least one thing the person agreed to; nothing was recorded.");
