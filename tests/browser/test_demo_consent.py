@@ -166,9 +166,10 @@ def test_consent_recorded_captured_under_withdrawn_and_erased(
     assert ("read_consent", "ok") in steps  # the page read the consent it showed
 
 
-def test_keyboard_reaches_the_consent_form(consent_page: Any) -> None:
+def test_consent_is_recorded_from_the_keyboard_with_an_end_date(consent_page: Any) -> None:
     """From the Record consent summary, Tab walks the scopes and fields to the submit button (a date
-    input takes one Tab per part: day, month, year)."""
+    input takes one Tab per part: day, month, year); Space ticks, Enter records; the end date is kept
+    as the end of that day (UTC)."""
     page = consent_page
     page.goto("/demo/gesture")
     expect(page.locator("#consent-summary")).not_to_have_text("Pick a person to see their consent.")
@@ -191,3 +192,13 @@ def test_keyboard_reaches_the_consent_form(consent_page: Any) -> None:
         "consent-valid-until",
         "btn-consent-grant",
     ], reached
+    page.focus("#consent-scope-research")
+    page.keyboard.press("Space")
+    page.focus("#consent-grantor")
+    page.keyboard.type("Elias Example")
+    page.fill("#consent-valid-until", "2030-12-31")
+    page.focus("#btn-consent-grant")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status")).to_contain_text(f"Consent recorded for {USER}: Research")
+    expect(page.locator("#consent-row-research")).to_contain_text("until 2030-12-31 23:59 UTC")
+    expect(page.locator("#consent-row-research")).to_contain_text("by Elias Example (self), written")
