@@ -67,9 +67,15 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from a3cp.services.consent import ConsentService
     from a3cp.services.verify import repair, verify
 
     settings = Settings.from_env()
+    if args.repair:  # docs/privacy.md: an erasure a crash interrupted is finished here, as at a start
+        consent = ConsentService(settings)
+        finished = consent.erase_pending(args.user) if args.user else consent.resume_erasures()
+        for erased in finished:
+            print(f"finished the erasure of {erased.capture_record_id} (user {erased.user_id})")
     report = verify(settings, args.user, args.session)
     for line in report.failure_lines():
         print(line)
@@ -139,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--user", help="only this user's sessions")
     verify.add_argument("--session", help="only this session")
     verify.add_argument(
-        "--repair", action="store_true", help="remove orphan feature files and stray temp files, listing each"
+        "--repair",
+        action="store_true",
+        help="finish interrupted erasures, remove orphan feature files and stray temp files, listing each",
     )
     verify.set_defaults(handler=_verify)
     replay = commands.add_parser("replay", help="show one capture's features and whether its file verifies")

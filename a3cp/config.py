@@ -103,10 +103,10 @@ class Settings:
     ws_session_recheck_s: float = 1.0
     max_captures: int = 0  # 0: default_max_captures()
     http_limits: HttpLimits = HttpLimits()
-    # docs/privacy.md: with A3CP_CONSENT_REQUIRED=1 a capture needs the person's recorded `capture`
-    # consent. Off by default until the demo pages can record consent (today only the API can).
+    # docs/privacy.md: a capture needs the person's recorded `capture` consent unless the deployment
+    # says A3CP_CONSENT_REQUIRED=0 (any other value keeps it on: an unclear setting fails closed).
     consent_required: bool = field(
-        default_factory=lambda: os.environ.get("A3CP_CONSENT_REQUIRED", "0") == "1"
+        default_factory=lambda: os.environ.get("A3CP_CONSENT_REQUIRED", "1") != "0"
     )
 
     @classmethod

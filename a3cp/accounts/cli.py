@@ -232,5 +232,14 @@ def prepare_serve(args: argparse.Namespace) -> dict[str, Any]:
         scheme = "https" if args.tls else "http"
         print("No account exists yet. Open this one-time link (valid 1 hour) to create the first admin:")
         print(f"  {scheme}://{_link_host(args.host)}:{args.port}/setup/{secret}", flush=True)
+        print(
+            "Then, on /admin, create a carer and grant them a person; the carer opens /demo/gesture, "
+            "records the person's consent there and captures (README: Accounts and the first run)."
+        )
+    if not settings.consent_required and args.role != "extractor":
+        print(
+            "Consent is NOT enforced (A3CP_CONSENT_REQUIRED=0): captures are taken without the person's "
+            "recorded consent (docs/privacy.md)."
+        )
     sys.stdout.flush()
     return options

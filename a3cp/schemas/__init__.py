@@ -43,6 +43,8 @@ from a3cp.schemas.capture_ws import (
 from a3cp.schemas.consent import (
     ConsentChange,
     ConsentGrantInput,
+    ConsentTexts,
+    ConsentTextView,
     ConsentView,
     ConsentWithdrawInput,
     CurationChange,
@@ -99,6 +101,8 @@ __all__ = [
     "CaptureCreated",
     "ConsentChange",
     "ConsentGrantInput",
+    "ConsentTexts",
+    "ConsentTextView",
     "ConsentView",
     "ConsentWithdrawInput",
     "CurationChange",

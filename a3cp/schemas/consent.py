@@ -53,8 +53,26 @@ class ConsentView(BaseModel):
     """GET /users/{user_id}/consent: the state per scope and the full history of the stream."""
 
     user_id: SafeId
+    enforced: bool = Field(description="Whether this service refuses a capture without `capture` consent")
     scopes: dict[str, ScopeView]
     history: list[dict[str, Any]]
+
+
+class ConsentTextView(BaseModel):
+    """One published consent text; `sha256` is of its exact UTF-8 bytes (what `text_sha256` proves)."""
+
+    text_id: str
+    text_version: str
+    language: str
+    text: str
+    sha256: str
+    current: bool = Field(description="The highest version of this text_id in this language")
+
+
+class ConsentTexts(BaseModel):
+    """GET /consent/texts: every published consent text, old versions included."""
+
+    texts: list[ConsentTextView]
 
 
 class ConsentChange(BaseModel):

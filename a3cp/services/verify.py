@@ -68,7 +68,7 @@ class VerifyReport:
         lines += [f"FAIL orphan feature file with no event: {path}" for path in self.orphans]
         lines += [f"FAIL stray temp file of an interrupted write: {path}" for path in self.strays]
         lines += [
-            f"FAIL {record_id}: erasure pending (finished at the next start)"
+            f"FAIL {record_id}: erasure pending (finished at the next start or by `a3cp verify --repair`)"
             for record_id in self.erasure_pending
         ]
         return lines

@@ -3,8 +3,9 @@ not `localhost` (`a3cp.test`, mapped to 127.0.0.1 by --host-resolver-rules; all 
 loopback). Two real `a3cp serve` processes share one DATA_ROOT: one over http://, one with `--tls` (the
 generated certificate, accepted by its SPKI hash).
 
-Over https:// the README's steps are walked exactly: the setup link the server printed → create the
-admin → create a carer → grant a person → the carer captures, which records one feature event. Over
+Over https:// the README's steps are walked exactly, with the product's default (consent enforced): the
+setup link the server printed → create the admin → create a carer → grant a person → the carer records
+the person's consent and captures, which records one feature event under that consent. Over
 http:// the same carer's page is no secure context: no camera API, and the page says the camera needs
 HTTPS.
 """
@@ -46,9 +47,10 @@ def spki_hash(cert_path: Path) -> str:
 
 
 @pytest.fixture
-def servers(settings: Settings) -> Iterator[tuple[Served, Served, Path]]:
+def servers(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Served, Served, Path]]:
     """Plain (ingest role: no capture here) then TLS (all roles: it captures); the TLS one starts last,
-    so its printed setup link is the valid one."""
+    so its printed setup link is the valid one. Both as a first-time user runs them: consent enforced."""
+    monkeypatch.setenv("A3CP_CONSENT_REQUIRED", "1")
     StorageLayout(settings).ensure_roots()
     files = ensure_local_certificate(settings, HOST)  # serve reuses it: it names a3cp.test and 127.0.0.1
     plain = Served(settings)
@@ -105,6 +107,7 @@ def test_first_run_in_five_steps_over_https_and_why_http_cannot_capture(
     admin = browser.new_page()  # type: ignore[attr-defined]
     admin.set_default_timeout(20_000)
     # 1. the printed setup link; 2. create the admin there (the browser is then logged in, on /admin)
+    assert "records the person's consent" in tls.output() and "NOT enforced" not in tls.output()
     response = admin.goto(f"{secure_origin}{printed_setup_link(tls)}")
     assert response is not None and response.ok
     assert admin.evaluate("window.isSecureContext") is True
@@ -141,6 +144,11 @@ def test_first_run_in_five_steps_over_https_and_why_http_cannot_capture(
     expect(carer.locator("#https-needed")).to_be_hidden()
     expect(carer.locator("#who")).to_have_text(f"{CARER} (carer)")
     expect(carer.locator("#person")).to_have_value(PERSON)
+    expect(carer.locator("#consent-needed")).to_contain_text("Capture is disabled")
+    carer.check("#consent-scope-capture")
+    carer.fill("#consent-grantor", "Maria Example")
+    carer.click("#btn-consent-grant")
+    expect(carer.locator("#consent-needed")).to_be_hidden()
     carer.click("#btn-start")
     expect(carer.locator("#session-id")).not_to_have_value("")
     session_id = carer.input_value("#session-id")
@@ -155,4 +163,5 @@ def test_first_run_in_five_steps_over_https_and_why_http_cannot_capture(
     events = read_log(session_log_path(settings, PERSON, session_id)).events
     captured = [e for e in events if e["source"] == "landmark_extractor"]
     assert [e["record_id"] for e in captured] == [record_id]
+    assert captured[0]["consent_record_id"] is not None  # taken under the consent just recorded
     assert events[0]["event"] == "session.start" and events[0]["performer_id"] == CARER

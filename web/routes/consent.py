@@ -1,5 +1,6 @@
 """Consent routes (docs/privacy.md): record a person's consent, withdraw it (optionally erasing), read it,
-and an admin's erasure of a whole person. Each change is one appended event naming the account."""
+an admin's erasure of a whole person, and the published consent texts a carer shows. Each change is one
+appended event naming the account."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from a3cp.accounts.policy import Action
+from a3cp.consent_texts import consent_texts
 from a3cp.domain.consent import SCOPES, UserConsentState
 from a3cp.schemas import (
     AuditAction,
     ConsentChange,
     ConsentGrantInput,
+    ConsentTexts,
+    ConsentTextView,
     ConsentView,
     ConsentWithdrawInput,
     ErasureInput,
@@ -26,7 +30,7 @@ from a3cp.schemas import (
 )
 from a3cp.services.consent import ConsentService
 from a3cp.storage_layout import require_safe_id
-from web.auth import Authenticated, account_service, client_address, require_account
+from web.auth import Authenticated, account_service, client_address, require_account, require_login
 from web.body import parse_json_body
 from web.openapi import Operation
 
@@ -56,7 +60,7 @@ def audit(request: Request, auth: Authenticated, action: AuditAction, user_id: s
     )
 
 
-def consent_view(user_id: str, state: UserConsentState) -> ConsentView:
+def consent_view(user_id: str, state: UserConsentState, enforced: bool) -> ConsentView:
     now = utc_now()
     scopes: dict[str, ScopeView] = {
         scope: ScopeView(
@@ -66,7 +70,8 @@ def consent_view(user_id: str, state: UserConsentState) -> ConsentView:
         )
         for scope in SCOPES
     }
-    return ConsentView(user_id=user_id, scopes=scopes, history=[event.to_record() for event in state.history])
+    history = [event.to_record() for event in state.history]
+    return ConsentView(user_id=user_id, enforced=enforced, scopes=scopes, history=history)
 
 
 async def grant(request: Request) -> JSONResponse:
@@ -117,8 +122,20 @@ async def read(request: Request) -> JSONResponse:
     auth = await require_account(request, Action.READ, user_id)
     state = await run_in_threadpool(_consent(request).state, user_id)
     await run_in_threadpool(audit, request, auth, AuditAction.READ_CONSENT, user_id, user_id)
-    view: dict[str, Any] = consent_view(user_id, state).model_dump(mode="json")
+    enforced = request.app.state.services.settings.consent_required
+    view: dict[str, Any] = consent_view(user_id, state, enforced).model_dump(mode="json")
     return JSONResponse(view)
+
+
+_TEXTS = ConsentTexts(
+    texts=[ConsentTextView.model_validate(text, from_attributes=True) for text in consent_texts()]
+).model_dump(mode="json")
+
+
+async def texts(request: Request) -> JSONResponse:
+    """The published consent texts (about no user: any logged-in account may read them)."""
+    await require_login(request)
+    return JSONResponse(_TEXTS)
 
 
 routes = [
@@ -126,6 +143,7 @@ routes = [
     Route("/users/{user_id}/consent", read, methods=["GET"]),
     Route("/users/{user_id}/consent.withdraw", withdraw, methods=["POST"]),
     Route("/users/{user_id}/erasure", erasure, methods=["POST"]),
+    Route("/consent/texts", texts, methods=["GET"]),
 ]
 
 operations = [
@@ -145,6 +163,13 @@ operations = [
         {200: ConsentView},
         path_params=("user_id",),
         error_statuses=(400, 401, 404),
+    ),
+    Operation(
+        "/consent/texts",
+        "GET",
+        "The published consent texts (id, version, language, sha256, text), old versions included",
+        {200: ConsentTexts},
+        error_statuses=(401,),
     ),
     Operation(
         "/users/{user_id}/consent.withdraw",

@@ -4,6 +4,7 @@ import { captureBlocker, fillPersonPicker } from "./account.js";
 import { ApiError, endSession, startSession } from "./api.js";
 import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
 import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
+import { ConsentPanel } from "./consent_panel.js";
 import { describeQuality } from "./quality.js";
 import { drawSkeleton } from "./skeleton.js";
 import { StatusView } from "./status.js";
@@ -18,6 +19,8 @@ const PREVIEW_PARTS = { pose: "pose", left_hand: "left hand", right_hand: "right
 const state = { userId: null, sessionId: null, busy: false, capture: null, stream: null, clock: null };
 // What stops this account capturing here at all (said once, at load), or null.
 const blocker = captureBlocker(fillPersonPicker(person, $("person-hint")));
+// The person's consent; with consent enforced, capture waits for `capture` consent (docs/privacy.md).
+const consent = new ConsentPanel(view, () => render());
 
 // Browsers offer the camera only to a secure context: https://, or http://localhost on this machine.
 // A tablet opening http://<this machine's name> gets no camera API at all, so say so before anyone tries.
@@ -36,7 +39,7 @@ function render() {
   $("btn-start").disabled = blocker !== null || state.busy || state.sessionId !== null;
   person.disabled = blocker !== null || state.sessionId !== null;
   $("btn-end").disabled = state.busy || capturing || state.sessionId === null;
-  $("btn-capture").disabled = state.busy || capturing || state.sessionId === null;
+  $("btn-capture").disabled = state.busy || capturing || state.sessionId === null || !consent.capturePermitted;
   $("btn-stop").disabled = !capturing || state.capture.stopped;
   $("intent").disabled = capturing;
 }
@@ -198,5 +201,7 @@ async function stopCapture(announcement) {
 $("btn-stop").addEventListener("click", () => stopCapture("Capture stopped. Waiting for the landmark features…"));
 
 window.addEventListener("pagehide", () => closeCamera(video, state.stream));
+person.addEventListener("change", () => consent.show(person.value));
 render();
 if (blocker) view.say(blocker);
+else consent.show(person.value);
