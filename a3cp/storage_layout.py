@@ -264,3 +264,15 @@ def user_stream_owners(settings: Settings) -> list[str]:
         for entry in users.iterdir()
         if _ID_RE.fullmatch(entry.name) and (entry / (USER_STREAM + LOG_FILE_SUFFIX)).is_file()
     )
+
+
+# The per-user recognition stream (docs/recognition.md): `recognizer.built` and `gesture.recognized`.
+RECOGNITION_STREAM = "recognition"
+
+
+def recognition_stream_path(settings: Settings, user_id: str, *, create_dir: bool = False) -> Path:
+    """`<LOG_ROOT>/users/<user_id>/recognition` + the log suffix: one user's recognitions and builds."""
+    directory = settings.log_root / "users" / require_safe_id(user_id, "user_id")
+    if create_dir:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory / (RECOGNITION_STREAM + LOG_FILE_SUFFIX)

@@ -33,6 +33,7 @@ from web.routes import (
     curation,
     demo,
     extractor,
+    recognition,
     session_manager,
     sessions_read,
 )
@@ -42,7 +43,8 @@ logger = logging.getLogger("a3cp.web")
 DATA_ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, capture_ws, contract, demo]
 ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
 PRIVACY_ROUTE_MODULES = [consent, curation]  # consent, curation, landmarks (docs/privacy.md)
-ROUTE_MODULES = DATA_ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES
+RECOGNITION_ROUTE_MODULES = [recognition]  # vocabulary and recognize (docs/recognition.md)
+ROUTE_MODULES = DATA_ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES + RECOGNITION_ROUTE_MODULES
 
 
 def openapi_document(modules: list[Any]) -> dict[str, Any]:

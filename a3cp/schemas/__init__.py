@@ -37,6 +37,7 @@ from a3cp.schemas.capture_ws import (
     CaptureClose,
     CaptureFrameMeta,
     CaptureOpen,
+    CaptureRecognized,
     CaptureResult,
 )
 from a3cp.schemas.consent import (
@@ -59,6 +60,14 @@ from a3cp.schemas.projection import (
     RecordLocation,
     SessionDetail,
     UserSessions,
+)
+from a3cp.schemas.recognition import (
+    LabelScore,
+    RecognitionView,
+    RecognizeInput,
+    VocabularyExample,
+    VocabularyLabel,
+    VocabularyView,
 )
 from a3cp.schemas.session_manager import (
     Session,
@@ -105,6 +114,13 @@ __all__ = [
     "CaptureFrameMeta",
     "CaptureOpen",
     "CaptureResult",
+    "CaptureRecognized",
+    "LabelScore",
+    "RecognitionView",
+    "RecognizeInput",
+    "VocabularyExample",
+    "VocabularyLabel",
+    "VocabularyView",
     "SYSTEM_PERFORMER",
     "A3CPMessage",
     "Annotation",

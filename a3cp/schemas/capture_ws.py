@@ -4,7 +4,8 @@ Client -> server, one capture per connection: `capture.open`, then per frame `ca
 immediately followed by one binary message of exactly `byte_length` bytes, then `capture.close`.
 Every JSON message carries the envelope (schema_version, a fresh record_id, user_id, session_id,
 timestamp); the record_id of `capture.open` is the capture's identity, `capture_id` correlates.
-Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`.
+Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`, and for
+a capture opened with `"purpose": "recognize"` then `capture.recognized`.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class CaptureOpen(CaptureMessageBase):
     height: Annotated[int, Field(ge=1)]
     encoding: Literal["jpeg"]
     annotation: Annotation | None = None
+    # "recognize": after capture.result the server recognizes the capture and answers capture.recognized
+    purpose: Literal["record", "recognize"] = "record"
 
 
 class CaptureFrameMeta(CaptureMessageBase):
@@ -146,3 +149,13 @@ class CaptureResult(CaptureServerMessage):
     def wrap(cls, envelope: dict[str, Any], body: dict[str, Any]) -> CaptureResult:
         """The result message; the HTTP body's fields win over the envelope's."""
         return cls.model_validate({**envelope, **body})
+
+
+class CaptureRecognized(CaptureServerMessage):
+    """After capture.result of a `purpose: "recognize"` capture: the person's recognizer's answer."""
+
+    event: Literal["capture.recognized"] = "capture.recognized"
+    label: str | None  # the decision; None: not sure
+    scores: list[dict[str, Any]]  # [{"label", "score"}], best first
+    model_hash: str
+    recognized_record_id: RecordId  # the `gesture.recognized` event's record_id
