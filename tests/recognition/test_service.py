@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.cli import main
 from a3cp.config import Settings
 from a3cp.services.recognition import RecognitionService
 from a3cp.storage_layout import recognition_stream_path
 from bench.client import USER, start_session
 from bench.person import person_frames
 from eventstore import read_log
-from tests.fixtures.replay import FRAMES, ReplayTracker, capture_take
+from tests.fixtures.replay import FRAMES, ReplayTracker, capture_take, use_settings
 from tests.fixtures.ws_capture import Capture
 
 pytestmark = pytest.mark.usefixtures("replay")
@@ -205,3 +206,25 @@ def test_websocket_recognize_without_vocabulary_is_refused_at_open(
         ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
         abort = json.loads(ws.receive_text())
     assert abort["event"] == "capture.abort" and abort["error_code"] == "no_vocabulary"
+
+
+def test_evaluate_user_runs_the_protocol_over_their_curated_captures(
+    client: TestClient,
+    settings: Settings,
+    session_id: str,
+    takes: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ids = label_examples(client, session_id, takes, ("hello", "seeyoulater", "thanks"))
+    client.post(f"/records/{ids['thanks'][0]}/discard", json={"reason": "a bad take"})
+    use_settings(monkeypatch, settings)
+    assert main(["evaluate", "--user", USER, "--draws", "2", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    person = output["people"][USER]
+    assert set(person) == {"1", "3"}  # thanks has 4 examples left: K = 5 leaves none to query
+    assert person["3"]["queries"] == 2 * (2 * (EXAMPLES - 3) + (EXAMPLES - 1 - 3))
+    assert person["3"]["accuracy"] >= 0.8
+    assert main(["evaluate", "--user", USER, "--examples", "4"]) == 2
+    assert "more examples per label than K" in capsys.readouterr().out
+    assert main(["evaluate"]) == 2 and "either DIR or --user" in capsys.readouterr().out

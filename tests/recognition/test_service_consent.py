@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.cli import main
 from a3cp.config import Settings
 from a3cp.storage_layout import recognition_stream_path
 from bench.client import USER, start_session
 from eventstore import read_log
 from tests.consent.conftest import grant_body
-from tests.fixtures.replay import capture_take
+from tests.fixtures.replay import capture_take, use_settings
 from tests.fixtures.ws_capture import Capture
 
 pytestmark = pytest.mark.usefixtures("replay")
@@ -58,7 +59,11 @@ def recognize(client: TestClient, record_id: str) -> Any:
 
 
 def test_without_train_consent_nothing_is_used_and_recognition_says_why(
-    client: TestClient, settings: Settings, takes: dict[str, np.ndarray]
+    client: TestClient,
+    settings: Settings,
+    takes: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     grant(client, "capture")
     session_id = start_session(client, USER)
@@ -76,6 +81,9 @@ def test_without_train_consent_nothing_is_used_and_recognition_says_why(
         abort = json.loads(ws.receive_text())
     assert abort["event"] == "capture.abort" and abort["error_code"] == "train_consent_required"
     assert builds(settings) == []
+    use_settings(monkeypatch, settings)
+    assert main(["evaluate", "--user", USER]) == 2
+    assert "consent scope train" in capsys.readouterr().out
     contract = client.get("/contract.json").json()["errors"]["train_consent_required"]
     assert "train" in contract["words"]
 
