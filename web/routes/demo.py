@@ -1,4 +1,4 @@
-"""The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`) and their static assets.
+"""The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`, `/demo/try`) and their static assets.
 
 Plain HTML files from web/templates/ and vanilla ES modules + CSS from web/static/, served by the same
 app (same origin as the API and the capture WebSocket). Not linked from any menu. A page needs a login
@@ -27,7 +27,12 @@ from web.routes.sessions_read import READ_ERRORS, record_id_param
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES = WEB_DIR / "templates"
 STATIC = WEB_DIR / "static"
-PAGES = {"session": "demo_session.html", "gesture": "demo_gesture.html", "sessions": "demo_sessions.html"}
+PAGES = {
+    "session": "demo_session.html",
+    "gesture": "demo_gesture.html",
+    "sessions": "demo_sessions.html",
+    "try": "demo_try.html",  # the recognizer (docs/recognition.md)
+}
 # The pages load only same-origin scripts and talk only to this origin (HTTP and WebSocket).
 _HEADERS = {
     "Cache-Control": "no-store",

@@ -2,6 +2,8 @@
 // capture.open, then per frame capture.frame_meta + one binary JPEG message, then capture.close.
 // The login cookie authenticates the upgrade (same origin, so the browser's Origin is ours).
 // The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
+// With `purpose: "recognize"` the capture is also recognized: `done` then resolves with the result
+// carrying the server's capture.recognized answer as `recognized`.
 import { ACCOUNT } from "./account.js";
 import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";
@@ -23,7 +25,7 @@ function wsUrl(path) {
 export class CaptureStream {
   /**
    * @param {{userId: string, sessionId: string, video: HTMLVideoElement, width: number, height: number,
-   *          intent: string}} options
+   *          intent: string, purpose?: "recognize"}} options
    */
   constructor(options) {
     Object.assign(this, options);
@@ -81,6 +83,7 @@ export class CaptureStream {
       encoding: "jpeg",
     };
     if (this.intent) open.annotation = { intent: this.intent };
+    if (this.purpose) open.purpose = this.purpose;
     this.ws.send(this.message("capture.open", open));
     this.timer = setInterval(() => this.tick(), 1000 / FPS);
   }
@@ -130,7 +133,9 @@ export class CaptureStream {
     } catch {
       return;
     }
-    if (body.event === "capture.result") this.finish(null, body);
+    if (body.event === "capture.result" && this.purpose === "recognize") this.result = body;
+    else if (body.event === "capture.result") this.finish(null, body);
+    else if (body.event === "capture.recognized") this.finish(null, { ...this.result, recognized: body });
     else if (body.event === "capture.abort") this.finish(describeAbort(body.error_code, body.message));
   }
 
