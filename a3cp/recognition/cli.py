@@ -3,15 +3,16 @@
 tests/data/gestures/ has one). The only module of the package that reads files.
 
 `a3cp evaluate --user U` runs the same over a user's own vocabulary (their active labelled captures, with
-`train` consent where consent is enforced), read through the recognition service from LOG_ROOT and
-DATA_ROOT; K is limited to what every label's examples allow (one take is left to query with).
+`train` consent where consent is enforced), read by the loader the front end passes in (a3cp/cli.py: the
+recognition service on LOG_ROOT and DATA_ROOT); K is limited to what every label's examples allow (one
+take is left to query with).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,16 +42,7 @@ def load_people(directory: Path) -> dict[str, dict[str, Array]]:
     return people
 
 
-def user_takes(user_id: str) -> dict[str, list[Array]]:
-    """label -> the takes of `user_id`'s vocabulary (TrainConsentRequired without `train` consent)."""
-    from a3cp.bootstrap import Services
-    from a3cp.config import Settings
-
-    service = Services.build(Settings.from_env()).recognition
-    vocabulary = service.vocabulary(user_id)
-    if vocabulary.refusal is not None:
-        raise vocabulary.refusal
-    return service.takes(vocabulary)
+UserTakes = Callable[[str], dict[str, list[Array]]]  # user_id -> label -> their takes
 
 
 def feasible(signs: dict[str, list[Array]], examples: tuple[int, ...]) -> tuple[int, ...]:
@@ -66,8 +58,9 @@ def feasible(signs: dict[str, list[Array]], examples: tuple[int, ...]) -> tuple[
     return usable
 
 
-def add_evaluate_parser(commands: Any) -> None:
-    """Register `evaluate` on the `a3cp` command's subparsers."""
+def add_evaluate_parser(commands: Any, user_takes: UserTakes) -> None:
+    """Register `evaluate` on the `a3cp` command's subparsers; `user_takes` reads a user's vocabulary
+    (the front end wires it to the recognition service, which this pure package may not import)."""
     parser = commands.add_parser(
         "evaluate", help="leave-out evaluation of the gesture recognizer on a folder or a user's captures"
     )
@@ -83,7 +76,7 @@ def add_evaluate_parser(commands: Any) -> None:
     parser.add_argument("--draws", type=int, default=10, help="random vocabularies per person and K")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(handler=run_evaluate)
+    parser.set_defaults(handler=run_evaluate, user_takes=user_takes)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -97,7 +90,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     try:
         people: Mapping[str, Mapping[str, Takes]]
         if args.user is not None:
-            signs = user_takes(args.user)
+            signs = args.user_takes(args.user)
             examples = feasible(signs, examples)
             people = {args.user: signs}
         else:
