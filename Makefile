@@ -42,6 +42,8 @@ report:
 	cp build/reliability.md docs/reliability.md
 	@if [ -f build/demo-gesture.png ]; then cp build/demo-gesture.png docs/demo-gesture.png; \
 	else echo "no build/demo-gesture.png (the browser tests did not run): docs/demo-gesture.png kept"; fi
+	@if [ -f build/demo-try.png ]; then cp build/demo-try.png docs/demo-try.png; \
+	else echo "no build/demo-try.png (the browser tests did not run): docs/demo-try.png kept"; fi
 
 # Benchmarks (bench/, figures printed; docs/benchmarks.md records them): about 10 minutes on 2 cores.
 bench: $(STAMP)
