@@ -9,17 +9,16 @@ only. Pure code: no I/O.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from a3cp.domain.consent import ShortText, UserConsentState, UserEventEnvelope
+from a3cp.domain.consent import Sha256, ShortText, UserConsentState, UserEventEnvelope
 from a3cp.domain.errors import DomainError
 from a3cp.schemas.base import RecordId, SafeId
 
 RECOGNITION_SOURCE = "recognizer"
 TOP_K = 3  # the labels a recognition reports (and records) besides its decision
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
 class TrainConsentRequired(DomainError):
