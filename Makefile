@@ -40,7 +40,7 @@ test-fast: $(STAMP)
 report:
 	@test -f build/reliability.md || { echo "no build/reliability.md: run make test first" >&2; exit 1; }
 	cp build/reliability.md docs/reliability.md
-	@for shot in demo-gesture demo-review demo-consent; do \
+	@for shot in demo-gesture demo-review demo-consent demo-try; do \
 	  if [ -f build/$$shot.png ]; then cp build/$$shot.png docs/$$shot.png; \
 	  else echo "no build/$$shot.png (the browser tests did not run): docs/$$shot.png kept"; fi; \
 	done

@@ -9,6 +9,7 @@ from a3cp.capture.pipeline import CapturePipeline
 from a3cp.config import Settings
 from a3cp.services.consent import ConsentService
 from a3cp.services.reads import ReadService
+from a3cp.services.recognition import RecognitionService
 from a3cp.services.session_log import SessionLog
 from a3cp.services.sessions import SessionService
 from a3cp.services.timeouts import TimeoutSweeper
@@ -52,6 +53,7 @@ class Services:
     reads: ReadService
     captures: CapturePipeline
     consent: ConsentService
+    recognition: RecognitionService
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
@@ -71,4 +73,5 @@ class Services:
             reads=reads,
             captures=capture_service(settings, session_log, reads, consent),
             consent=consent,
+            recognition=RecognitionService(settings, reads, consent),
         )

@@ -58,6 +58,18 @@ def _rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_takes(user_id: str) -> dict[str, list[Any]]:
+    """label -> the takes of `user_id`'s vocabulary, for `a3cp evaluate --user` (TrainConsentRequired
+    without `train` consent where consent is enforced)."""
+    from a3cp.bootstrap import Services
+
+    service = Services.build(Settings.from_env()).recognition
+    vocabulary = service.vocabulary(user_id)
+    if vocabulary.refusal is not None:
+        raise vocabulary.refusal
+    return service.takes(vocabulary)
+
+
 def _sweep(args: argparse.Namespace) -> int:
     from a3cp.bootstrap import Services
 
@@ -154,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("record_id")
     replay.set_defaults(handler=_replay)
     add_commands(commands)
-    add_evaluate_parser(commands)
+    add_evaluate_parser(commands, _user_takes)
     add_export_parser(commands)
     return parser
 

@@ -289,3 +289,15 @@ def export_key_path(settings: Settings) -> Path:
     """`<DATA_ROOT>/export-pseudonym.key`: the secret participant and sequence ids are derived with
     (never exported; without it an export's ids cannot be traced back to users)."""
     return settings.data_root / EXPORT_KEY
+
+
+# The per-user recognition stream (docs/recognition.md): `recognizer.built` and `gesture.recognized`.
+RECOGNITION_STREAM = "recognition"
+
+
+def recognition_stream_path(settings: Settings, user_id: str, *, create_dir: bool = False) -> Path:
+    """`<LOG_ROOT>/users/<user_id>/recognition` + the log suffix: one user's recognitions and builds."""
+    directory = settings.log_root / "users" / require_safe_id(user_id, "user_id")
+    if create_dir:
+        directory.mkdir(parents=True, exist_ok=True)
+    return directory / (RECOGNITION_STREAM + LOG_FILE_SUFFIX)

@@ -34,6 +34,7 @@ from web.routes import (
     demo,
     exports,
     extractor,
+    recognition,
     session_manager,
     sessions_read,
 )
@@ -44,7 +45,14 @@ DATA_ROUTE_MODULES = [session_manager, sessions_read, camera_feed_worker, captur
 ACCOUNT_ROUTE_MODULES = [auth, admin]  # login, setup link, admin page and API, audit (docs/security.md)
 PRIVACY_ROUTE_MODULES = [consent, curation]  # consent, curation, landmarks (docs/privacy.md)
 EXPORT_ROUTE_MODULES = [exports]  # dataset export (docs/export.md)
-ROUTE_MODULES = DATA_ROUTE_MODULES + ACCOUNT_ROUTE_MODULES + PRIVACY_ROUTE_MODULES + EXPORT_ROUTE_MODULES
+RECOGNITION_ROUTE_MODULES = [recognition]  # vocabulary and recognize (docs/recognition.md)
+ROUTE_MODULES = (
+    DATA_ROUTE_MODULES
+    + ACCOUNT_ROUTE_MODULES
+    + PRIVACY_ROUTE_MODULES
+    + EXPORT_ROUTE_MODULES
+    + RECOGNITION_ROUTE_MODULES
+)
 
 
 def openapi_document(modules: list[Any]) -> dict[str, Any]:

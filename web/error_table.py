@@ -117,6 +117,13 @@ ERRORS: dict[str, ErrorKind] = {
     # the recognizer (a3cp.recognition.errors)
     "invalid_features": ErrorKind(400, None, "the landmark features do not have the recorded layout"),
     "invalid_vocabulary": ErrorKind(400, None, "the recognizer needs at least one labelled example"),
+    # the recognition service (a3cp.domain.recognition)
+    "train_consent_required": ErrorKind(
+        403, CLOSE_NORMAL, "the person has not consented to a personal recognizer (consent scope train)"
+    ),
+    "no_vocabulary": ErrorKind(
+        409, CLOSE_NORMAL, "the person has no labelled gesture yet: label some captures first"
+    ),
     # accounts, logins and access (a3cp.accounts.errors, web/auth.py)
     "unauthenticated": ErrorKind(401, CLOSE_POLICY_VIOLATION, "log in (or send an API token) first"),
     "forbidden": ErrorKind(403, CLOSE_POLICY_VIOLATION, "this account may not do that"),

@@ -61,6 +61,10 @@ class _UserEvent(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+# The envelope other per-user streams reuse (a3cp.domain.recognition).
+UserEventEnvelope = _UserEvent
+
+
 class ConsentGranted(_UserEvent):
     event: Literal["consent.granted"] = "consent.granted"
     scopes: tuple[Scope, ...]

@@ -2,22 +2,25 @@
 `<person>.npz` per person holding one `(N, T, 1662)` float32 array per sign (the shared test-data format;
 tests/data/gestures/ has one). The only module of the package that reads files.
 
-`--user U` (the same over a user's own curated captures) needs labels and consent from curation, which does
-not exist yet; it is not offered.
+`a3cp evaluate --user U` runs the same over a user's own vocabulary (their active labelled captures, with
+`train` consent where consent is enforced), read by the loader the front end passes in (a3cp/cli.py: the
+recognition service on LOG_ROOT and DATA_ROOT); K is limited to what every label's examples allow (one
+take is left to query with).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from a3cp.domain.errors import DomainError
-from a3cp.recognition.errors import InvalidFeatures
-from a3cp.recognition.evaluation import NOT_SURE, Figures, evaluate, mean
+from a3cp.recognition.errors import InvalidFeatures, InvalidVocabulary
+from a3cp.recognition.evaluation import NOT_SURE, Figures, Takes, evaluate, mean
 from a3cp.recognition.representation import Array
 
 FIGURES = ("accuracy", "decided_accuracy", "rejection", "known_accuracy")
@@ -39,12 +42,30 @@ def load_people(directory: Path) -> dict[str, dict[str, Array]]:
     return people
 
 
-def add_evaluate_parser(commands: Any) -> None:
-    """Register `evaluate` on the `a3cp` command's subparsers."""
+UserTakes = Callable[[str], dict[str, list[Array]]]  # user_id -> label -> their takes
+
+
+def feasible(signs: dict[str, list[Array]], examples: tuple[int, ...]) -> tuple[int, ...]:
+    """The Ks every label can be evaluated at (K examples and at least one take left to query)."""
+    fewest = min((len(takes) for takes in signs.values()), default=0)
+    usable = tuple(k for k in examples if k < fewest)
+    if len(signs) < 2 or not usable:
+        raise InvalidVocabulary(
+            f"examples: the user has {len(signs)} labels with at least {fewest} examples each; evaluating "
+            f"needs 2 labels and more examples per label than K (K = {', '.join(map(str, examples))})",
+            "examples",
+        )
+    return usable
+
+
+def add_evaluate_parser(commands: Any, user_takes: UserTakes) -> None:
+    """Register `evaluate` on the `a3cp` command's subparsers; `user_takes` reads a user's vocabulary
+    (the front end wires it to the recognition service, which this pure package may not import)."""
     parser = commands.add_parser(
-        "evaluate", help="leave-out evaluation of the gesture recognizer on a folder"
+        "evaluate", help="leave-out evaluation of the gesture recognizer on a folder or a user's captures"
     )
-    parser.add_argument("directory", type=Path, metavar="DIR", help="one <person>.npz per person")
+    parser.add_argument("directory", type=Path, metavar="DIR", nargs="?", help="one <person>.npz per person")
+    parser.add_argument("--user", metavar="U", help="instead of DIR: this user's own curated captures")
     parser.add_argument(
         "--examples",
         type=int,
@@ -55,7 +76,7 @@ def add_evaluate_parser(commands: Any) -> None:
     parser.add_argument("--draws", type=int, default=10, help="random vocabularies per person and K")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(handler=run_evaluate)
+    parser.set_defaults(handler=run_evaluate, user_takes=user_takes)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -63,8 +84,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if min(examples) < 1 or args.draws < 1:
         print("--examples and --draws must be at least 1")
         return 2
+    if (args.directory is None) == (args.user is None):
+        print("give either DIR or --user U")
+        return 2
     try:
-        results = evaluate(load_people(args.directory), examples, args.draws, args.seed)
+        people: Mapping[str, Mapping[str, Takes]]
+        if args.user is not None:
+            signs = args.user_takes(args.user)
+            examples = feasible(signs, examples)
+            people = {args.user: signs}
+        else:
+            people = load_people(args.directory)
+        results = evaluate(people, examples, args.draws, args.seed)
     except DomainError as error:
         print(error.message)
         return 2

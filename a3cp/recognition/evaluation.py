@@ -28,6 +28,9 @@ from a3cp.recognition.model import RecognizerParams, decide, template_distances,
 from a3cp.recognition.representation import Array
 
 NOT_SURE = "(not sure)"
+# One sign's takes: an `(N, T, 1662)` array (the shared test-data format), or `(T, 1662)` takes of
+# different lengths (a user's own captures).
+Takes = Array | Sequence[Array]
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,8 @@ class TakeDistances:
     matrix: Array  # [i, j]: take i against take j, as a query or as a template (symmetric)
 
     @classmethod
-    def of(cls, signs: Mapping[str, Array], params: RecognizerParams) -> TakeDistances:
-        """`signs`: sign -> `(N, T, 1662)` takes of one person."""
+    def of(cls, signs: Mapping[str, Takes], params: RecognizerParams) -> TakeDistances:
+        """`signs`: sign -> `(N, T, 1662)` takes of one person (or a list of `(T, 1662)` takes)."""
         labels = [sign for sign in sorted(signs) for _ in range(len(signs[sign]))]
         taken = [
             views(take, params, f"{sign}[{index}]")
@@ -142,13 +145,13 @@ def evaluate_person(
 
 
 def evaluate(
-    people: Mapping[str, Mapping[str, Array]],
+    people: Mapping[str, Mapping[str, Takes]],
     examples: Sequence[int] = (1, 3, 5),
     draws: int = 10,
     seed: int = 0,
     params: RecognizerParams | None = None,
 ) -> dict[str, dict[int, Figures]]:
-    """person -> K -> figures, for `people` (person -> sign -> `(N, T, 1662)` takes)."""
+    """person -> K -> figures, for `people` (person -> sign -> its takes)."""
     chosen = params or RecognizerParams()
     result = {}
     for person in sorted(people):

@@ -38,6 +38,7 @@ from a3cp.schemas.capture_ws import (
     CaptureFrameMeta,
     CaptureOpen,
     CapturePreview,
+    CaptureRecognized,
     CaptureResult,
 )
 from a3cp.schemas.consent import (
@@ -71,6 +72,14 @@ from a3cp.schemas.projection import (
     RecordLocation,
     SessionDetail,
     UserSessions,
+)
+from a3cp.schemas.recognition import (
+    LabelScore,
+    RecognitionView,
+    RecognizeInput,
+    VocabularyExample,
+    VocabularyLabel,
+    VocabularyView,
 )
 from a3cp.schemas.session_manager import (
     Session,
@@ -121,6 +130,13 @@ __all__ = [
     "CaptureOpen",
     "CapturePreview",
     "CaptureResult",
+    "CaptureRecognized",
+    "LabelScore",
+    "RecognitionView",
+    "RecognizeInput",
+    "VocabularyExample",
+    "VocabularyLabel",
+    "VocabularyView",
     "SYSTEM_PERFORMER",
     "A3CPMessage",
     "Annotation",

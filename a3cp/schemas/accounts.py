@@ -100,6 +100,8 @@ class AuditAction(StrEnum):
     CAPTURE_LABELED = "capture_labeled"
     CAPTURE_DISCARDED = "capture_discarded"
     CAPTURE_RESTORED = "capture_restored"
+    READ_VOCABULARY = "read_vocabulary"
+    RECOGNIZE = "recognize"
 
 
 class Outcome(StrEnum):

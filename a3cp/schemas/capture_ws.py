@@ -4,8 +4,9 @@ Client -> server, one capture per connection: `capture.open`, then per frame `ca
 immediately followed by one binary message of exactly `byte_length` bytes, then `capture.close`.
 Every JSON message carries the envelope (schema_version, a fresh record_id, user_id, session_id,
 timestamp); the record_id of `capture.open` is the capture's identity, `capture_id` correlates.
-Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`; and
-`capture.preview` (the live skeleton) only when capture.open asked for it with `"preview": true`.
+Server -> client: `capture.abort` (a stable `error_code`) or, beyond upstream, `capture.result`;
+`capture.preview` (the live skeleton) only when capture.open asked for it with `"preview": true`;
+and for a capture opened with `"purpose": "recognize"`, `capture.recognized` after the result.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ class CaptureOpen(CaptureMessageBase):
     annotation: Annotation | None = None
     # Beyond upstream: ask for capture.preview messages; off, the server sends exactly upstream's messages.
     preview: bool = False
+    # "recognize": after capture.result the server recognizes the capture and answers capture.recognized
+    purpose: Literal["record", "recognize"] = "record"
 
 
 class CaptureFrameMeta(CaptureMessageBase):
@@ -164,3 +167,13 @@ class CapturePreview(CaptureServerMessage):
     pose: PreviewPoints
     left_hand: PreviewPoints
     right_hand: PreviewPoints
+
+
+class CaptureRecognized(CaptureServerMessage):
+    """After capture.result of a `purpose: "recognize"` capture: the person's recognizer's answer."""
+
+    event: Literal["capture.recognized"] = "capture.recognized"
+    label: str | None  # the decision; None: not sure
+    scores: list[dict[str, Any]]  # [{"label", "score"}], best first
+    model_hash: str
+    recognized_record_id: RecordId  # the `gesture.recognized` event's record_id

@@ -1,4 +1,4 @@
-"""Accessibility of the three demo pages in real Chromium: axe-core finds nothing, every control is
+"""Accessibility of the demo pages in real Chromium: axe-core finds nothing, every control is
 reachable and operable from the keyboard, status changes go through an aria-live region, and every
 button is at least 44x44 CSS px. Opened logged in as the carer granted USER."""
 
@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from .conftest import USER
 
-PAGES = ["/demo/session", "/demo/gesture", "/demo/sessions"]
+PAGES = ["/demo/session", "/demo/gesture", "/demo/sessions", "/demo/try"]
 pytestmark = pytest.mark.usefixtures("carer_logged_in")
 # Every page starts with the account bar's Log out button, then the person picker.
 ACCOUNT_BAR_STOPS = ["btn-logout", "person"]

@@ -249,7 +249,8 @@ def test_openapi_declares_the_security_schemes_on_every_read(client: TestClient)
         if "get" in operations and not path.startswith(("/admin", "/audit", "/auth"))
     ]
     projection_reads = [path for path in reads if path.startswith(("/session_manager", "/records"))]
-    assert len(projection_reads) == 4 and len(reads) == 5, reads  # + the consent view (from its log)
+    # + the consent view (from its log) and the vocabulary (docs/recognition.md)
+    assert len(projection_reads) == 4 and len(reads) == 6, reads
     for path in reads:
         operation = paths[path]["get"]
         assert operation["security"] == [{"cookieAuth": []}, {"bearerAuth": []}]

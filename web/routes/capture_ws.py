@@ -13,10 +13,12 @@ closes 1003, a schema or protocol error 1008, a capture rule or a session no lon
 `capture.abort` then closes 1000, a full server (`capacity_exhausted`, `extraction_behind`) 1013. Every
 refusal, a message that fails validation included, first sends `capture.abort` naming the reason and the
 fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's 201 body) and
-closes 1000; a client that closes right after capture.close, as upstream's does, still gets its capture
-recorded. A capture.open with `"preview": true` also gets `capture.preview` (the newest tracked frame's
-pose and hands, throttled by a3cp.landmarks.preview), sent as frames arrive; without it, none. Every
-other end is logged once and aborts the pipeline, which leaves no feature file and no event.
+closes 1000 (a capture opened with `"purpose": "recognize"` is first refused unless the person has a
+recognizer, and after `capture.result` answers `capture.recognized`, docs/recognition.md); a client that
+closes right after capture.close, as upstream's does, still gets its capture recorded. A capture.open
+with `"preview": true` also gets `capture.preview` (the newest tracked frame's pose and hands, throttled
+by a3cp.landmarks.preview), sent as frames arrive; without it, none. Every other end is logged once and
+aborts the pipeline, which leaves no feature file and no event.
 
 The socket is read all the time, also while extraction is behind: received frames wait in a bounded
 backlog (`FrameFeed`) for the pipeline, so the protocol keeps answering the client's pings; a backlog
@@ -60,12 +62,14 @@ from a3cp.schemas import (
     CaptureFrameMeta,
     CaptureOpen,
     CapturePreview,
+    CaptureRecognized,
     CaptureResult,
     CaptureSpec,
     FieldError,
     Outcome,
     utc_now,
 )
+from a3cp.services.recognition import RecognitionService
 from web.access import outcome_of, record_audit
 from web.auth import websocket_principal
 from web.body import load_json
@@ -95,6 +99,9 @@ class CaptureServices(Protocol):
 
     @property
     def captures(self) -> CapturePipeline: ...
+
+    @property
+    def recognition(self) -> RecognitionService: ...
 
 
 class ClientGone(Exception):
@@ -305,6 +312,8 @@ class CaptureConnection:
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
         performer_id = self._admit(message)
+        if message.purpose == "recognize":  # refused before any frame when there is nothing to recognize
+            await run_in_threadpool(self.services.recognition.recognizer, message.user_id, performer_id)
         self.deadline = ServerDeadline(opened_s=clock())
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
@@ -388,11 +397,33 @@ class CaptureConnection:
         result = CaptureResult.wrap(self._server_envelope(), body)
         try:
             await self.ws.send_text(result.model_dump_json(exclude_none=True))
+            if self.open is not None and self.open.purpose == "recognize":
+                await self.ws.send_text(await self._recognized())
             await self.ws.close(CLOSE_NORMAL)
         except (WebSocketDisconnect, RuntimeError, OSError):
             # Upstream's client closes right after capture.close without waiting for an answer: the
             # capture is recorded all the same, so this is no failure.
             logger.info("capture recorded; the client left before capture.result was delivered")
+
+    async def _recognized(self) -> str:
+        """The recorded capture recognized (docs/recognition.md): the capture.recognized message."""
+        assert self.open is not None
+        outcome = await run_in_threadpool(
+            self.services.recognition.recognize_record,
+            self.open.user_id,
+            self.open.record_id,
+            self.principal.account,
+        )
+        recognized = CaptureRecognized.model_validate(
+            {
+                **self._server_envelope(),
+                "label": outcome.event.decision,
+                "scores": [top.model_dump() for top in outcome.event.top],
+                "model_hash": outcome.event.model_hash,
+                "recognized_record_id": outcome.event.record_id,
+            }
+        )
+        return recognized.model_dump_json()
 
     async def _recheck_session(self) -> None:
         """Abort when the session stopped being active (checked at most every ws_session_recheck_s)."""

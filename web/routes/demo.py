@@ -1,5 +1,5 @@
-"""The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`, `/demo/review`) and their static
-assets.
+"""The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`, `/demo/review`, `/demo/try`) and
+their static assets.
 
 Plain HTML files from web/templates/ and vanilla ES modules + CSS from web/static/, served by the same
 app (same origin as the API and the capture WebSocket). Not linked from any menu. A page needs a login
@@ -33,6 +33,7 @@ PAGES = {
     "gesture": "demo_gesture.html",
     "sessions": "demo_sessions.html",
     "review": "demo_review.html",  # ?record_id=...: playback and curation of one capture
+    "try": "demo_try.html",  # the recognizer (docs/recognition.md)
 }
 # The pages load only same-origin scripts and talk only to this origin (HTTP and WebSocket).
 _HEADERS = {

@@ -4,6 +4,8 @@
 // The server answers capture.result (success) or capture.abort {error_code}; there are no retries.
 // With `onPreview`, capture.open asks for the live skeleton ("preview": true) and each capture.preview
 // message (the newest tracked frame's pose and hands, at most ~5 a second) goes to it.
+// With `purpose: "recognize"` the capture is also recognized: `done` then resolves with the result
+// carrying the server's capture.recognized answer as `recognized`.
 import { ACCOUNT } from "./account.js";
 import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";
@@ -25,7 +27,7 @@ function wsUrl(path) {
 export class CaptureStream {
   /**
    * @param {{userId: string, sessionId: string, video: HTMLVideoElement, width: number, height: number,
-   *          intent: string, onPreview?: (preview: object) => void}} options
+   *          intent: string, onPreview?: (preview: object) => void, purpose?: "recognize"}} options
    */
   constructor(options) {
     Object.assign(this, options);
@@ -84,6 +86,7 @@ export class CaptureStream {
     };
     if (this.intent) open.annotation = { intent: this.intent };
     if (this.onPreview) open.preview = true;
+    if (this.purpose) open.purpose = this.purpose;
     this.ws.send(this.message("capture.open", open));
     this.timer = setInterval(() => this.tick(), 1000 / FPS);
   }
@@ -134,7 +137,9 @@ export class CaptureStream {
       return;
     }
     if (body.event === "capture.preview" && this.onPreview) this.onPreview(body);
+    else if (body.event === "capture.result" && this.purpose === "recognize") this.result = body;
     else if (body.event === "capture.result") this.finish(null, body);
+    else if (body.event === "capture.recognized") this.finish(null, { ...this.result, recognized: body });
     else if (body.event === "capture.abort") this.finish(describeAbort(body.error_code, body.message));
   }
 
