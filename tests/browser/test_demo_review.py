@@ -228,6 +228,7 @@ def test_live_preview_during_a_fake_camera_capture(page: Any) -> None:
     )
     assert drawn  # the skeleton is over the video
     assert any('"preview":true' in str(frame) for frame in sent_opens)
+    page.wait_for_timeout(3_000)  # a capture lasts at least 2 s, however soon the preview came
     page.click("#btn-stop")
     expect(page.locator("#capture-state")).to_have_text("recorded", timeout=60_000)
     page.click("#review-link")

@@ -21,16 +21,11 @@ from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
 from tests.fixtures.accounts import signed_in_client
+from tests.fixtures.capture_race import FRAMES, SIZE, assert_store_consistent, round_meta
+from tests.fixtures.cli import run_cli
 from tests.fixtures.races import FORK
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
-from tests.reliability.test_capture_races import (
-    FRAMES,
-    SIZE,
-    a3cp_verify,
-    assert_store_consistent,
-    round_meta,
-)
 from web.app import create_app
 
 ROUNDS = 3
@@ -65,7 +60,7 @@ def test_sigkill_between_feature_file_and_event_then_retry(
         left_over = features / f"{meta['record_id']}.npz"
         assert left_over.exists(), sorted(features.iterdir())
         assert all(e["record_id"] != meta["record_id"] for e in feature_events(settings))
-        verified = a3cp_verify(settings)
+        verified = run_cli(settings, "verify")
         assert verified.returncode == 1 and "orphan feature file" in verified.stdout, verified.stdout
         kept = left_over.read_bytes()
 

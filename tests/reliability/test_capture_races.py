@@ -24,37 +24,24 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
-from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
 from tests.fixtures.accounts import signed_in_client
-from tests.fixtures.capture_race import FRAMES, SIZE, capture_once, round_meta
-from tests.fixtures.cli import run_cli
+from tests.fixtures.capture_race import (
+    FRAMES,
+    SIZE,
+    assert_recorded_once,
+    assert_store_consistent,
+    capture_once,
+    round_meta,
+)
 from tests.fixtures.races import race_in_processes
-from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
 from web.app import create_app
 
 RACERS = 4
 HTTP_ROUNDS = 8
 ROUNDS = 12  # without the recording lock, 7 of 25 and 5 of 12 rounds lost the winner's file
-
-
-def assert_recorded_once(settings: Settings, session_id: str, record_id: str) -> None:
-    """One event and one feature file (no temp file beside it) for `record_id`."""
-    events = [e for e in feature_events(settings) if e["record_id"] == record_id]
-    assert len(events) == 1, events
-    features = session_features_dir(settings, "elias01", session_id)
-    assert sorted(p.name for p in features.iterdir() if record_id in p.name) == [f"{record_id}.npz"]
-
-
-def assert_store_consistent(settings: Settings, session_id: str, captures: int) -> None:
-    """`captures` events and as many .npz files, nothing else; `a3cp verify` passes."""
-    assert len(feature_events(settings)) == captures
-    features = session_features_dir(settings, "elias01", session_id)
-    assert sorted(p.suffix for p in features.iterdir()) == [".npz"] * captures  # no temp file left
-    verified = run_cli(settings, "verify")
-    assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
 def test_racing_same_capture_records_once(settings: Settings, reliability_report: Any) -> None:
