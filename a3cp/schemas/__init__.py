@@ -46,6 +46,7 @@ from a3cp.schemas.projection import (
     RecordCheckResult,
     RecordLocation,
     SessionDetail,
+    SessionsPageQuery,
     UserSessions,
 )
 from a3cp.schemas.session_manager import (
@@ -109,6 +110,7 @@ __all__ = [
     "SessionValidateInput",
     "SessionValidateOutput",
     "Timestamp",
+    "SessionsPageQuery",
     "UserSessions",
     "format_timestamp",
     "new_record_id",
