@@ -19,15 +19,39 @@ from a3cp.storage_layout import ID_PATTERN
 _UUID4 = re.compile(UUID4_PATTERN.strip("^$"), re.ASCII)
 _ID = re.compile(ID_PATTERN.strip("^$"))
 _SCHEMA_VERSION = re.compile(r"\d+\.\d+\.\d+")  # SchemaVersion's pattern
-_ID_FIELDS = ("user_id", "session_id", "performer_id")
-_TEXT_FIELDS = ("source", "event")
+# Ids, performers and versions repeat from line to line (one session's log has one user_id and
+# session_id): values seen valid are remembered, so most lines pay a set lookup, not a regex.
+_KNOWN_MAX = 100_000
+_known_ids: set[str] = set()
+_known_versions: set[str] = {SCHEMA_VERSION}
 
 
-def _matches(pattern: re.Pattern[str], value: object) -> bool:
-    return isinstance(value, str) and pattern.fullmatch(value) is not None
+def _valid_id(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value in _known_ids:
+        return True
+    if _ID.fullmatch(value) is None:
+        return False
+    if len(_known_ids) >= _KNOWN_MAX:
+        _known_ids.clear()
+    _known_ids.add(value)
+    return True
 
 
-def _is_timestamp(value: object) -> bool:
+def _valid_version(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value in _known_versions:
+        return True
+    if _SCHEMA_VERSION.fullmatch(value) is None:
+        return False
+    if len(_known_versions) < _KNOWN_MAX:
+        _known_versions.add(value)
+    return True
+
+
+def _valid_timestamp(value: object) -> bool:
     if not isinstance(value, str):
         return False
     try:
@@ -39,10 +63,16 @@ def _is_timestamp(value: object) -> bool:
 
 def has_valid_envelope(record: dict[str, Any]) -> bool:
     """True when `record` validates as a `RecordedEvent` (so `parse_event(record)` is not None)."""
+    get = record.get
+    record_id = get("record_id")
     return (
-        _matches(_UUID4, record.get("record_id"))
-        and all(_matches(_ID, record.get(name)) for name in _ID_FIELDS)
-        and all(isinstance(record.get(name), str) for name in _TEXT_FIELDS)
-        and _matches(_SCHEMA_VERSION, record.get("schema_version", SCHEMA_VERSION))
-        and _is_timestamp(record.get("timestamp"))
+        isinstance(record_id, str)
+        and _UUID4.fullmatch(record_id) is not None
+        and _valid_id(get("user_id"))
+        and _valid_id(get("session_id"))
+        and _valid_id(get("performer_id"))
+        and isinstance(get("source"), str)
+        and isinstance(get("event"), str)
+        and _valid_version(get("schema_version", SCHEMA_VERSION))
+        and _valid_timestamp(get("timestamp"))
     )
