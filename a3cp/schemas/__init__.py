@@ -41,6 +41,8 @@ from a3cp.schemas.capture_ws import (
 )
 from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.projection import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
     CaptureSummary,
     FeaturesIndex,
     RecordCheckResult,
@@ -111,6 +113,8 @@ __all__ = [
     "SessionValidateOutput",
     "Timestamp",
     "SessionsPageQuery",
+    "DEFAULT_PAGE_LIMIT",
+    "MAX_PAGE_LIMIT",
     "UserSessions",
     "format_timestamp",
     "new_record_id",

@@ -14,8 +14,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from a3cp.schemas import RecordId, RecordLocation, SessionDetail, SessionsPageQuery, UserSessions
-from a3cp.schemas.projection import DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT
+from a3cp.schemas import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    RecordId,
+    RecordLocation,
+    SessionDetail,
+    SessionsPageQuery,
+    UserSessions,
+)
 from web.caller import CALLER_PARAMETER, caller_id
 from web.errors import rejected_from_validation
 from web.openapi import Operation
