@@ -39,7 +39,7 @@ def fold_session(row: Row | None, event: RecordedEvent) -> Row | None:
     """The `sessions` row after `event` (None until a start is seen); mirrors a3cp.domain.session.fold."""
     if row is None:
         return _started(event) if isinstance(event, SessionStarted) else None
-    updated = touch(row, event.timestamp)
+    updated = _touched(row, event.timestamp)
     if isinstance(event, SessionEnded) and updated["end_record_id"] is None:
         updated.update(
             status="closed",
@@ -52,6 +52,8 @@ def fold_session(row: Row | None, event: RecordedEvent) -> Row | None:
 
 def touch(row: Row | None, timestamp: str) -> Row | None:
     """The `sessions` row after an event that changes nothing but the last activity."""
-    if row is None:
-        return None
+    return _touched(row, timestamp) if row is not None else None
+
+
+def _touched(row: Row, timestamp: str) -> Row:
     return dict(row, last_activity=max(row["last_activity"], timestamp))

@@ -61,7 +61,8 @@ class ReadService:
         return self.projection.engine, self.projection.store
 
     def user_sessions(self, user_id: str, caller: str, page: SessionsPageQuery) -> UserSessions:
-        """One page of the caller's sessions; `next_cursor` continues after its last one."""
+        """One page of the caller's sessions; `next_cursor` continues after its last one (the route
+        turns it into the `next` link)."""
         require_safe_id(user_id, "user_id")
         if user_id != caller:
             raise UserNotFound(f"no sessions of user {user_id}", "user_id")
@@ -69,9 +70,8 @@ class ReadService:
         found, key = self._fresh(
             lambda: queries.user_sessions(engine, store, user_id, page.limit, page.cursor)
         )
-        return UserSessions(
-            user_id=user_id, sessions=found, next_cursor=encode_cursor(key) if key is not None else None
-        )
+        cursor = encode_cursor(key) if key is not None else None
+        return UserSessions(user_id=user_id, sessions=found, next_cursor=cursor, next=None)
 
     def find_record(self, record_id: str) -> RecordLocation | None:
         """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None.
