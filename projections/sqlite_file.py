@@ -19,6 +19,7 @@ from eventstore.durable import exclusive_flock
 SQLITE_HEADER = b"SQLite format 3\x00"
 FileIdentity = tuple[int, int]
 _COMPANIONS = ("-wal", "-shm", "-journal")
+_HEADER_LENGTH = 100
 
 
 def database_path(engine: Engine) -> Path | None:
@@ -29,12 +30,25 @@ def database_path(engine: Engine) -> Path | None:
     return Path(database).resolve()
 
 
-def file_identity(path: Path) -> FileIdentity | None:
-    """(device, inode) of `path` if it exists and starts with the SQLite header, else None.
+def _shorter_than_its_header_says(header: bytes, size: int) -> bool:
+    """True when the header's database size (valid when its version-valid-for number equals the change
+    counter, as SQLite itself decides) is more than the file holds: a file cut short. Pooled
+    connections would keep serving the lost pages from their caches without noticing."""
+    if len(header) < _HEADER_LENGTH:
+        return True
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    size_is_valid = header[92:96] == header[24:28] and pages > 0
+    return size_is_valid and pages * page_size > size
 
-    One open, one fstat and one 16-byte read: cheap enough to run before every read. A deleted or
+
+def file_identity(path: Path) -> FileIdentity | None:
+    """(device, inode) of `path` if it exists and starts with an intact SQLite header, else None.
+
+    One open, one fstat and one 100-byte read: cheap enough to run before every read. A deleted or
     replaced file has another inode (an open connection would keep using the unlinked one); a file
-    overwritten in place or truncated has no header.
+    overwritten in place or truncated to less than its header's page count has no usable header.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -42,12 +56,14 @@ def file_identity(path: Path) -> FileIdentity | None:
         return None
     try:
         info = os.fstat(fd)
-        header = os.pread(fd, len(SQLITE_HEADER), 0)
+        header = os.pread(fd, _HEADER_LENGTH, 0)
     except OSError:  # a directory in its place, an I/O error
         return None
     finally:
         os.close(fd)
-    return (info.st_dev, info.st_ino) if header == SQLITE_HEADER else None
+    if not header.startswith(SQLITE_HEADER) or _shorter_than_its_header_says(header, info.st_size):
+        return None
+    return info.st_dev, info.st_ino
 
 
 def is_usable(path: Path, tables: tuple[str, ...]) -> bool:

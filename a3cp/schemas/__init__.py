@@ -53,11 +53,14 @@ from a3cp.schemas.consent import (
 )
 from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.projection import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
     CaptureSummary,
     FeaturesIndex,
     RecordCheckResult,
     RecordLocation,
     SessionDetail,
+    SessionsPageQuery,
     UserSessions,
 )
 from a3cp.schemas.session_manager import (
@@ -131,6 +134,9 @@ __all__ = [
     "SessionValidateInput",
     "SessionValidateOutput",
     "Timestamp",
+    "SessionsPageQuery",
+    "DEFAULT_PAGE_LIMIT",
+    "MAX_PAGE_LIMIT",
     "UserSessions",
     "format_timestamp",
     "new_record_id",
