@@ -148,11 +148,17 @@ def concurrent_ws(server: Server, session_id: str, jpegs: list[bytes], count: in
         return list(pool.map(lambda _: _outcome(server, session_id, jpegs), range(count)))
 
 
+def open_session(server: Server) -> str:
+    """A session for USER on `server`, started as the carer account the server's headers prove."""
+    with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as http:
+        return start_session(http, USER)
+
+
 def capacity_run(seconds: int, count: int | None) -> None:
     capacity = count or len(os.sched_getaffinity(0))  # the server's default capacity
     frames = jpeg_frames(seconds * FPS)
-    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve()) as server:
-        session_id = start_session(server)
+    with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), (USER,)) as server:
+        session_id = open_session(server)
         http_capture(server, session_id, frames[: 2 * FPS])  # warm-up
         idle = server.rss_mib()
         server.reset_peak()
@@ -178,8 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     lengths = (2, 3) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), (USER,)) as server:
-        with httpx.Client(base_url=server.url, headers=server.headers, timeout=60) as http:
-            session_id = start_session(http, USER)
+        session_id = open_session(server)
         http_capture(server, session_id, frames[: 2 * FPS])  # warm-up: imports, models, first capture
         print(f"server idle RSS after a warm-up capture: {server.rss_mib():.0f} MiB")
         for transport, capture in (("HTTP", http_capture), ("WebSocket", ws_capture)):

@@ -157,9 +157,9 @@ def test_retry_after_a_crash_between_file_and_event_completes(
     """A crash after the rename but before the append leaves a file and no event. Simulated by placing
     the identical bytes (the file depends only on frames and timestamps) under a fresh record_id: the
     retry with the same frames keeps the file and appends the one event. An orphan was never recorded
-    data, so a retry with other frames replaces it (issue 21) and is recorded once."""
+    data, so a retry with other frames replaces it and is recorded once."""
     [first] = feature_files(settings)
-    session_id = start_session(client)
+    session_id = recorded["session_id"]  # elias01's active session (one per person at a time)
     meta = capture_meta(session_id)
     features_dir = session_features_dir(settings, "elias01", session_id, create=True)
     left_over = features_dir / f"{meta['record_id']}.npz"

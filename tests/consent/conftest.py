@@ -1,5 +1,6 @@
-"""Fixtures of the consent tests: consent enforced, a carer (granted USER) and an admin with API
-tokens, and helpers to grant or withdraw consent and to post a short real capture."""
+"""Fixtures of the consent tests: consent enforced, a carer `carer01` (granted USER; the client's
+default credentials) and an admin with API tokens, and helpers to grant or withdraw consent and to
+post a short real capture."""
 
 from __future__ import annotations
 
@@ -51,9 +52,9 @@ def accounts(settings: Settings) -> AccountService:
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     service = AccountService.build(settings, hasher=hasher, limits=LoginLimits())
     service.create_account("boss", Role.ADMIN, PASSWORD)
-    service.create_account("cara", Role.CARER, PASSWORD)
+    service.create_account("carer01", Role.CARER, PASSWORD)
     service.create_account("rita", Role.RESEARCHER, PASSWORD)
-    service.grant("cara", USER)
+    service.grant("carer01", USER)
     return service
 
 
@@ -61,7 +62,8 @@ def accounts(settings: Settings) -> AccountService:
 def client(settings: Settings, accounts: AccountService) -> Iterator[TestClient]:
     app = create_app(settings)
     app.state.accounts = accounts
-    with TestClient(app) as test_client:
+    # Signed in as the carer by default: bench's request builders name `carer01` as performer.
+    with TestClient(app, headers=_bearer(accounts, "carer01")) as test_client:
         yield test_client
     app.state.services.projection.engine.dispose()
 
@@ -73,7 +75,7 @@ def _bearer(accounts: AccountService, name: str) -> dict[str, str]:
 
 @pytest.fixture
 def carer(accounts: AccountService) -> dict[str, str]:
-    return _bearer(accounts, "cara")
+    return _bearer(accounts, "carer01")
 
 
 @pytest.fixture

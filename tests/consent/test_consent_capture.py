@@ -15,6 +15,7 @@ from a3cp.config import Settings
 from a3cp.landmarks.layout import PARTS
 from bench.client import USER, start_session
 from tests.consent.conftest import grant_body
+from tests.fixtures.accounts import anonymous
 from tests.fixtures.ws_capture import Capture, events_of, feature_files
 
 WS_PATH = "/camera_feed_worker/capture"
@@ -119,7 +120,7 @@ def test_bad_consent_bodies_name_the_field(client: TestClient, carer: dict[str, 
         )
         assert response.status_code == 400, response.text
         assert field in response.text
-    assert client.post(f"/users/{USER}/consent", json=grant_body("capture")).status_code == 401
+    assert anonymous(client).post(f"/users/{USER}/consent", json=grant_body("capture")).status_code == 401
 
 
 def test_consent_state_and_history_are_shown(
@@ -139,5 +140,5 @@ def test_consent_state_and_history_are_shown(
     }
     assert view["scopes"]["research"]["active"] is False
     assert [e["event"] for e in view["history"]] == ["consent.granted", "consent.withdrawn"]
-    assert view["history"][0]["recorded_by"] == "cara" and view["history"][0]["performer_id"] == "cara"
+    assert view["history"][0]["recorded_by"] == "carer01" and view["history"][0]["performer_id"] == "carer01"
     assert client.get(f"/users/{USER}/consent", headers=stranger).status_code == 404

@@ -106,7 +106,7 @@ class ConsentMachine(RuleBasedStateMachine):
                 record_id=str(uuid.uuid4()),
                 user_id=USER,
                 timestamp=utc_now(),
-                performer_id="cara",
+                performer_id="carer01",
             )
         )
         self.session_id = started.session_id
@@ -123,8 +123,8 @@ class ConsentMachine(RuleBasedStateMachine):
     def grant(self, scopes: set[str]) -> None:
         event = ConsentGranted(
             user_id=USER,
-            performer_id="cara",
-            recorded_by="cara",
+            performer_id="carer01",
+            recorded_by="carer01",
             scopes=tuple(sorted(scopes)),
             grantor="Maria Example",
             relationship="parent",
@@ -139,7 +139,9 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(scopes=SCOPE_SETS, erase=st.booleans())
     def withdraw(self, scopes: set[str], erase: bool) -> None:
-        event = ConsentWithdrawn(user_id=USER, performer_id="cara", scopes=tuple(sorted(scopes)), erase=erase)
+        event = ConsentWithdrawn(
+            user_id=USER, performer_id="carer01", scopes=tuple(sorted(scopes)), erase=erase
+        )
         erased = self.services.consent.withdraw(event)
         self.active -= scopes
         newly_erased = self._expect_erased(scopes) if erase else set()
@@ -171,7 +173,7 @@ class ConsentMachine(RuleBasedStateMachine):
             user_id=USER,
             session_id=self.session_id,
             timestamp=start,
-            performer_id="cara",
+            performer_id="carer01",
             timestamp_start=start,
             fps=FPS,
             width=32,
@@ -207,7 +209,7 @@ class ConsentMachine(RuleBasedStateMachine):
     def _envelope(self, record_id: str) -> dict[str, Any]:
         return {
             "user_id": USER,
-            "performer_id": "cara",
+            "performer_id": "carer01",
             "capture_record_id": record_id,
             "session_id": self.session_id,
         }

@@ -37,7 +37,7 @@ def test_a_killed_erasure_is_finished_by_the_next_start(
     for _ in range(2):
         assert post_capture(session_id).status_code == 201
     consent = ConsentService(settings)
-    withdrawal = ConsentWithdrawn(user_id=USER, performer_id="cara", scopes=("capture",), erase=True)
+    withdrawal = ConsentWithdrawn(user_id=USER, performer_id="carer01", scopes=("capture",), erase=True)
     consent.record(USER, lambda state: withdrawal)  # the request is logged; the erasure is the child's
 
     child = subprocess.run(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from a3cp.domain.events import FEATURE_EVENT
-from bench.capture import USER, http_capture, start_session, ws_capture
+from bench.capture import USER, http_capture, open_session, ws_capture
 from bench.frames import FPS, jpeg_frames
 from bench.server import Server
 from eventstore import read_log
@@ -47,7 +47,7 @@ def _feature_events(logs: Path, session_id: str) -> list[dict[str, Any]]:
 def capture(args: argparse.Namespace) -> None:
     stack = _stack(args.url, args.token)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
-    session_id = start_session(stack)
+    session_id = open_session(stack)
     for transport, send in (("HTTP", http_capture), ("WebSocket", ws_capture)):
         latency = send(stack, session_id, frames)
         print(f"{transport} capture of {len(frames)} frames: result {latency:.2f} s after the last frame")
@@ -103,7 +103,7 @@ def same_hash(args: argparse.Namespace) -> None:
 def throughput(args: argparse.Namespace) -> None:
     stack = _stack(args.url, args.token)
     frames = jpeg_frames(CAPTURE_SECONDS * FPS)
-    session_id = start_session(stack)
+    session_id = open_session(stack)
 
     def send(_: int) -> float:
         return http_capture(stack, session_id, frames)

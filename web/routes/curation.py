@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,8 @@ from a3cp.schemas import (
     utc_now,
 )
 from a3cp.services.consent import ConsentService
-from web.auth import Authenticated, require_account
-from web.body import parse_json_body
+from web.auth import Authenticated, require_account, require_login
+from web.body import ModelT, parse_json_body
 from web.openapi import Operation
 from web.routes.consent import audit
 from web.routes.sessions_read import record_id_param
@@ -51,7 +52,9 @@ def _hidden() -> RecordNotFound:
 
 
 async def _capture(request: Request, action: Action) -> tuple[RecordLocation, Authenticated]:
-    """The capture `record_id` names, if the account may read it (404 otherwise) and take `action`."""
+    """The capture `record_id` names, if the account may read it (404 otherwise) and take `action`;
+    without credentials 401 before anything is looked up."""
+    await require_login(request)
     record_id = record_id_param(request)
     reads = request.app.state.services.reads
     found: RecordLocation | None = await run_in_threadpool(reads.find_record, record_id)
@@ -73,9 +76,15 @@ def _curate(
 
 
 async def _curation_route(
-    request: Request, kind: str, action: AuditAction, fields: dict[str, str]
+    request: Request,
+    kind: str,
+    action: AuditAction,
+    body_model: type[ModelT],
+    fields_of: Callable[[ModelT], dict[str, str]],
 ) -> JSONResponse:
+    """Who may curate this capture first (401/403/404 before the body is read), then the body."""
     record, auth = await _capture(request, Action.CAPTURE)
+    fields = fields_of(await parse_json_body(request, body_model))
     service = request.app.state.services.consent
     change = await run_in_threadpool(_curate, service, kind, record, auth.principal.account, fields)
     await run_in_threadpool(audit, request, auth, action, record.user_id, record.record_id)
@@ -83,18 +92,19 @@ async def _curation_route(
 
 
 async def label(request: Request) -> JSONResponse:
-    body = await parse_json_body(request, LabelInput)
-    return await _curation_route(request, "label", AuditAction.CAPTURE_LABELED, {"label": body.label})
+    return await _curation_route(
+        request, "label", AuditAction.CAPTURE_LABELED, LabelInput, lambda body: {"label": body.label}
+    )
 
 
 async def discard(request: Request) -> JSONResponse:
-    body = await parse_json_body(request, DiscardInput)
-    return await _curation_route(request, "discard", AuditAction.CAPTURE_DISCARDED, {"reason": body.reason})
+    return await _curation_route(
+        request, "discard", AuditAction.CAPTURE_DISCARDED, DiscardInput, lambda body: {"reason": body.reason}
+    )
 
 
 async def restore(request: Request) -> JSONResponse:
-    await parse_json_body(request, RestoreInput)
-    return await _curation_route(request, "restore", AuditAction.CAPTURE_RESTORED, {})
+    return await _curation_route(request, "restore", AuditAction.CAPTURE_RESTORED, RestoreInput, lambda _: {})
 
 
 def landmarks_body(
