@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -108,27 +109,40 @@ def person_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_person_clip(tmp_path_factory.mktemp("camera") / "astronaut.y4m")
 
 
+FAKE_CAMERA_ARGS = (
+    "--no-sandbox",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
 @pytest.fixture(scope="session")
-def browser(person_clip: Path) -> Iterator[object]:
+def playwright() -> Iterator[object]:
+    """The one Playwright of the run: a second sync Playwright cannot start while one runs."""
     need(CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is not None, f"no Chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={person_clip}",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield chromium
-        chromium.close()
+    with sync_playwright() as running:
+        yield running
+
+
+def launch_chromium(playwright: Any, person_clip: Path, *extra_args: str) -> Any:
+    """Debian's Chromium with the fake camera playing `person_clip`, plus `extra_args`."""
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=[*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={person_clip}", *extra_args],
+    )
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: object, person_clip: Path) -> Iterator[object]:
+    chromium = launch_chromium(playwright, person_clip)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

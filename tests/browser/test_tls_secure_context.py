@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import shutil
 import signal
 import ssl
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from a3cp.storage_layout import StorageLayout, session_log_path
 from a3cp.tls import ensure_local_certificate
 from eventstore import read_log
 from tests.accounts.test_serve import Served
-from tests.browser.conftest import CHROMIUM, need
+from tests.browser.conftest import launch_chromium
 
 HOST = "a3cp.test"
 ADMIN, ADMIN_PASSWORD = "boss", "admin passphrase 1"
@@ -68,29 +67,18 @@ def servers(settings: Settings) -> Iterator[tuple[Served, Served, Path]]:
 
 
 @pytest.fixture
-def chromium(servers: tuple[Served, Served, Path], person_clip: Path) -> Iterator[object]:
+def chromium(playwright: object, servers: tuple[Served, Served, Path], person_clip: Path) -> Iterator[object]:
     """Chromium resolving a3cp.test to loopback, trusting only the server's key, with the fake camera."""
-    need(CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is not None, f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
-                f"--ignore-certificate-errors-spki-list={spki_hash(servers[2])}",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={person_clip}",
-                "--disable-background-networking",
-                "--no-first-run",
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = launch_chromium(
+        playwright,
+        person_clip,
+        f"--host-resolver-rules=MAP {HOST} 127.0.0.1",
+        f"--ignore-certificate-errors-spki-list={spki_hash(servers[2])}",
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def printed_setup_link(server: Served) -> str:

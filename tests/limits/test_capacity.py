@@ -18,7 +18,7 @@ import websockets
 
 from bench import client
 from bench.person import person_frames
-from bench.processes import ServerProcess, free_port, split_env
+from bench.processes import ServerProcess, free_port, provision, split_env
 from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import WS_PATH
 
@@ -33,21 +33,33 @@ IDLE_USER = "load02"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """The server, and the carer's headers (provisioned on its roots before it starts)."""
     root = tmp_path_factory.mktemp("capacity")
     env = split_env(root / "data", root / "logs", 1)
     env.update(A3CP_MAX_CAPTURES=str(CAPACITY))
+    headers = provision(env, client.PERFORMER, (USER, IDLE_USER))
     process = ServerProcess("all", free_port(), env, root / "serve.log").start()
     try:
-        yield process
+        yield process, headers
     finally:
         process.stop()
 
 
-def start_session(server: ServerProcess, user_id: str) -> str:
+@pytest.fixture(scope="module")
+def server(stack: tuple[ServerProcess, dict[str, str]]) -> ServerProcess:
+    return stack[0]
+
+
+@pytest.fixture(scope="module")
+def headers(stack: tuple[ServerProcess, dict[str, str]]) -> dict[str, str]:
+    return stack[1]
+
+
+def start_session(server: ServerProcess, headers: dict[str, str], user_id: str) -> str:
     """A new session (201) for `user_id`: each test has its own person, since a second start for a
     person with an active session returns that session (200) instead."""
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, headers=headers) as http:
         return client.start_session(http, user_id)
 
 
@@ -59,9 +71,11 @@ def rss_mib(server: ServerProcess) -> float:
     raise AssertionError("no VmRSS")
 
 
-async def one_capture(url: str, session_id: str, frames: list[bytes], go: asyncio.Event) -> dict[str, Any]:
+async def one_capture(
+    url: str, headers: dict[str, str], session_id: str, frames: list[bytes], go: asyncio.Event
+) -> dict[str, Any]:
     capture = Capture(session_id, user_id=USER)
-    async with websockets.connect(url, max_size=None) as ws:
+    async with websockets.connect(url, max_size=None, additional_headers=headers) as ws:
         await go.wait()
         await ws.send(capture.open())
         try:
@@ -82,19 +96,25 @@ async def one_capture(url: str, session_id: str, frames: list[bytes], go: asynci
         return {"message": message, "close": ws.close_code, "latency": latency}
 
 
-async def run_captures(url: str, session_id: str, count: int) -> list[dict[str, Any]]:
+async def run_captures(
+    url: str, headers: dict[str, str], session_id: str, count: int
+) -> list[dict[str, Any]]:
     frames = person_frames(FRAMES, 320, 240)
     go = asyncio.Event()
-    tasks = [asyncio.create_task(one_capture(url, session_id, list(frames), go)) for _ in range(count)]
+    tasks = [
+        asyncio.create_task(one_capture(url, headers, session_id, list(frames), go)) for _ in range(count)
+    ]
     await asyncio.sleep(0.5)  # every connection is up
     go.set()
     return await asyncio.gather(*tasks)
 
 
-def test_capacity_plus_k_refuses_exactly_k(server: ServerProcess, reliability_report: Any) -> None:
-    session_id = start_session(server, USER)
+def test_capacity_plus_k_refuses_exactly_k(
+    server: ServerProcess, headers: dict[str, str], reliability_report: Any
+) -> None:
+    session_id = start_session(server, headers, USER)
     url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
-    outcomes = asyncio.run(run_captures(url, session_id, CAPACITY + EXTRA))
+    outcomes = asyncio.run(run_captures(url, headers, session_id, CAPACITY + EXTRA))
     refused = [o for o in outcomes if o["message"]["event"] == "capture.abort"]
     recorded = [o for o in outcomes if o["message"]["event"] == "capture.result"]
     assert [o["message"]["error_code"] for o in refused] == ["capacity_exhausted"] * EXTRA, outcomes
@@ -110,9 +130,9 @@ def test_capacity_plus_k_refuses_exactly_k(server: ServerProcess, reliability_re
     )
 
 
-async def idle_opens(url: str, session_id: str, count: int) -> list[int | None]:
+async def idle_opens(url: str, headers: dict[str, str], session_id: str, count: int) -> list[int | None]:
     async def one() -> Any:
-        ws = await websockets.connect(url)
+        ws = await websockets.connect(url, additional_headers=headers)
         await ws.send(Capture(session_id, user_id=IDLE_USER).open())
         return ws
 
@@ -127,14 +147,16 @@ async def idle_opens(url: str, session_id: str, count: int) -> list[int | None]:
     return codes
 
 
-def test_idle_opens_stay_near_idle_rss(server: ServerProcess, reliability_report: Any) -> None:
-    session_id = start_session(server, IDLE_USER)
+def test_idle_opens_stay_near_idle_rss(
+    server: ServerProcess, headers: dict[str, str], reliability_report: Any
+) -> None:
+    session_id = start_session(server, headers, IDLE_USER)
     url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
     before = rss_mib(server)
     peak = [before]
 
     async def watched() -> list[int | None]:
-        task = asyncio.create_task(idle_opens(url, session_id, IDLE_OPENS))
+        task = asyncio.create_task(idle_opens(url, headers, session_id, IDLE_OPENS))
         while not task.done():
             peak.append(rss_mib(server))
             await asyncio.sleep(0.1)

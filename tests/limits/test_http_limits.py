@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bench.processes import ServerProcess, free_port, split_env
+from bench.client import PERFORMER
+from bench.processes import ServerProcess, free_port, provision, split_env
 
 HEAD_TIMEOUT_S = 1.0
 BODY_IDLE_S = 1.0
@@ -25,7 +26,9 @@ CAPTURES = "/camera_feed_worker/captures"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """The server, and the carer's headers (provisioned on its roots before it starts): the uploads
+    authenticate, so that the limit under test is what answers, not a 401."""
     root = tmp_path_factory.mktemp("limits")
     env = split_env(root / "data", root / "logs", 1)
     env.update(
@@ -35,11 +38,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         A3CP_MIN_UPLOAD_BYTES_PER_S=str(MIN_RATE),
         A3CP_MAX_CONNECTIONS_PER_CLIENT=str(PER_CLIENT),
     )
+    headers = provision(env, PERFORMER)
     process = ServerProcess("all", free_port(), env, root / "serve.log").start()
     try:
-        yield process
+        yield process, headers
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def server(stack: tuple[ServerProcess, dict[str, str]]) -> ServerProcess:
+    return stack[0]
+
+
+@pytest.fixture(scope="module")
+def headers(stack: tuple[ServerProcess, dict[str, str]]) -> dict[str, str]:
+    return stack[1]
 
 
 def connect(server: ServerProcess) -> socket.socket:
@@ -61,8 +75,8 @@ def head(path: str = CAPTURES, **extra: Any) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def multipart_head(length: int) -> bytes:
-    return head(**{"Content-Type": "multipart/form-data; boundary=b", "Content-Length": length})
+def multipart_head(length: int, headers: dict[str, str]) -> bytes:
+    return head(**{"Content-Type": "multipart/form-data; boundary=b", "Content-Length": length, **headers})
 
 
 BODY_START = b'--b\r\nContent-Disposition: form-data; name="meta"\r\n\r\n{"schema_version": '
@@ -114,9 +128,11 @@ def test_oversize_head_is_431_and_closed(
     )
 
 
-def test_stalled_body_is_408_and_closed(server: ServerProcess, reliability_report: Any) -> None:
+def test_stalled_body_is_408_and_closed(
+    server: ServerProcess, headers: dict[str, str], reliability_report: Any
+) -> None:
     with connect(server) as sock:
-        sock.sendall(multipart_head(100_000) + BODY_START)
+        sock.sendall(multipart_head(100_000, headers) + BODY_START)
         status, data, took = answer(sock)
     assert status == 408 and b"request_timeout" in data, data
     assert took < BODY_IDLE_S + SLACK_S
@@ -127,9 +143,11 @@ def test_stalled_body_is_408_and_closed(server: ServerProcess, reliability_repor
     )
 
 
-def test_too_slow_body_is_cut(server: ServerProcess, reliability_report: Any) -> None:
+def test_too_slow_body_is_cut(
+    server: ServerProcess, headers: dict[str, str], reliability_report: Any
+) -> None:
     with connect(server) as sock:
-        sock.sendall(multipart_head(100_000) + BODY_START)
+        sock.sendall(multipart_head(100_000, headers) + BODY_START)
         started = time.monotonic()
         try:
             for _ in range(50):  # 10 bytes every 0.2 s: 50 bytes/s, far under the minimum rate

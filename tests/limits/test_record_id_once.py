@@ -17,7 +17,6 @@ import uuid
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from a3cp.bootstrap import Services
 from a3cp.config import Settings
@@ -25,6 +24,7 @@ from a3cp.schemas import CaptureMeta
 from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, multipart
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.races import FORK, race_in_processes
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
@@ -48,7 +48,7 @@ def test_same_record_id_into_other_sessions_from_processes_records_once(
     sessions = [("elias01", start_session_in(settings)), ("elias01", start_session_in(settings))]
     sessions.append(("maria02", start_session_in(settings, "maria02")))
     frames = person_frames(FRAMES, SIZE, SIZE)
-    client = TestClient(create_app(settings))
+    client = signed_in_client(create_app(settings))
     for _ in range(ROUNDS):
         record_id = str(uuid.uuid4())
         jobs = [{"meta": _meta(session, record_id, user), "frames": frames} for user, session in sessions]
@@ -108,7 +108,7 @@ def test_sigkill_then_restart_leaves_no_stray_and_retries_record_once(
     if moment == "rename":
         assert "orphaned 2" in verified.stdout, verified.stdout
 
-    with TestClient(create_app(settings)) as client:  # the restart
+    with signed_in_client(create_app(settings)) as client:  # the restart
         assert list(features.glob(".*.tmp")) == []
         http = client.post(CAPTURE_PATH, files=multipart(_meta(session_id, record_ids[0]), frames))
         assert http.status_code == 201, http.text

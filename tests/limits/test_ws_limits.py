@@ -20,6 +20,7 @@ from a3cp.config import (
 )
 from bench.client import CAPTURE_PATH, capture_meta, multipart, start_session
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.ws_capture import USER, Capture, events_of, feature_files, iso
 from tests.limits.ws_client import WS_PATH, outcome
 from web.app import create_app
@@ -29,7 +30,7 @@ from web.routes import capture_ws
 
 @pytest.fixture
 def one_slot(settings: Settings) -> Any:
-    with TestClient(create_app(dataclasses.replace(settings, max_captures=1))) as client:
+    with signed_in_client(create_app(dataclasses.replace(settings, max_captures=1))) as client:
         yield client
 
 

@@ -35,6 +35,7 @@ from a3cp.schemas import CaptureMeta
 from a3cp.storage_layout import session_features_dir
 from bench.client import CAPTURE_PATH, capture_meta, multipart
 from bench.person import person_frames
+from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.races import race_in_processes
 from tests.fixtures.recorded import feature_events
 from tests.fixtures.sessions import start_session_in
@@ -133,7 +134,7 @@ def post_at(client: TestClient, barrier: threading.Barrier, meta: dict[str, Any]
 def test_racing_same_capture_over_http_records_once(settings: Settings, reliability_report: Any) -> None:
     """The same race through one serving app: RACERS threads POST the same multipart capture at once
     (the app admits RACERS captures at once, so that none is refused for capacity)."""
-    client = TestClient(create_app(replace(settings, max_captures=RACERS)))
+    client = signed_in_client(create_app(replace(settings, max_captures=RACERS)))
     session_id = start_session_in(settings)
     frames = person_frames(FRAMES, SIZE, SIZE)
     answers: list[int] = []

@@ -26,7 +26,7 @@ from a3cp import cli
 from a3cp.accounts.policy import Role
 from a3cp.config import Settings
 from a3cp.storage_layout import iter_session_logs
-from bench.client import end_session, start_session
+from bench.client import START, end_session, request_body, start_session
 from bench.processes import ServerProcess, free_port, split_env
 from eventstore import read_log
 from projections import sqlite_file
@@ -335,6 +335,8 @@ def test_real_server_rebuilds_after_delete_and_garbage(
             FAULTS[fault](database_file(settings))
             assert answers(client, settings, readers) == before, fault
         assert log_bytes(settings) == logs
+        active = client.post(START, json=request_body("ben")).json()["session_id"]  # ben's (one at a time)
+        end_session(client, active, "ben")
         new = start_session(client, "ben")
         listing = client.get("/session_manager/users/ben/sessions", headers=readers["ben"])
         assert new in {s["session_id"] for s in listing.json()["sessions"]}

@@ -193,12 +193,19 @@ def test_end_time_far_in_the_future_or_before_start_is_400(
 
 @pytest.mark.parametrize(
     "content",
-    [b"", b"not json", b"[1]", b"\xff\xfe", b"[" * 60000, b'{"user_id":' + b"1" * 5000 + b"}"],
-    ids=["empty", "text", "array", "bad-utf8", "deep-nesting", "huge-int"],
+    [b"", b"not json", b"[1]", b"\xff\xfe", b"[" * 60000],
+    ids=["empty", "text", "array", "bad-utf8", "deep-nesting"],
 )
 def test_malformed_bodies_are_400_json(client: TestClient, content: bytes) -> None:
     response = client.post(START, content=content, headers={"content-type": "application/json"})
     assert response.status_code == 400 and fields_of(response) == {"body"}
+
+
+def test_a_huge_integer_is_400_naming_its_field(client: TestClient) -> None:
+    """A 5000-digit number is valid JSON but no value of any field: refused naming the field, not 500."""
+    content = b'{"user_id":' + b"1" * 5000 + b"}"
+    response = client.post(START, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "user_id" in fields_of(response)
 
 
 def test_unknown_and_mistyped_fields_are_named(client: TestClient) -> None:

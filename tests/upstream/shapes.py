@@ -8,6 +8,8 @@ written here as our own fixtures: the same keys, value forms and message order, 
 - `BrowserCapture`: its WebSocket capture: open (not waiting for an answer), then per frame a
   frame_meta with a fresh record_id followed by the JPEG bytes every 150 ms, then close; the client then
   closes the socket at once without waiting for the server.
+With accounts the recorded performer_id is the logged-in account's, so every builder here names the
+page's account (`PAGE_ACCOUNT`, tests/upstream/conftest.py) as performer unless told otherwise.
 docs/upstream.md lists the upstream files these shapes were read from.
 """
 
@@ -42,7 +44,10 @@ def browser_iso(moment: datetime) -> str:
     return format_timestamp(moment)
 
 
-def start_as_serialised(user_id: str, timestamp: str, performer_id: str = "tester") -> dict[str, Any]:
+PAGE_ACCOUNT = "demo_user"  # the account page_client is logged in as (conftest.PAGE_ACCOUNT)
+
+
+def start_as_serialised(user_id: str, timestamp: str, performer_id: str = PAGE_ACCOUNT) -> dict[str, Any]:
     """A start as upstream's SessionManagerStartInput(...).model_dump_json() emits it, key order kept."""
     return {
         "schema_version": UPSTREAM_SCHEMA_VERSION,
@@ -60,7 +65,7 @@ def start_as_serialised(user_id: str, timestamp: str, performer_id: str = "teste
 
 
 def end_as_serialised(
-    user_id: str, session_id: str, timestamp: str, end_time: str, performer_id: str = "tester"
+    user_id: str, session_id: str, timestamp: str, end_time: str, performer_id: str = PAGE_ACCOUNT
 ) -> dict[str, Any]:
     """An end as upstream's SessionManagerEndInput(...).model_dump_json() emits it."""
     return {
@@ -76,25 +81,26 @@ def end_as_serialised(
     }
 
 
-def start_as_browser(user_id: str) -> dict[str, Any]:
-    """The start upstream's page POSTs (performer_id falls back to the user id)."""
+def start_as_browser(user_id: str, performer_id: str = PAGE_ACCOUNT) -> dict[str, Any]:
+    """The start upstream's page POSTs (upstream's performer_id falls back to the user id; ours is the
+    logged-in account)."""
     return {
         "schema_version": UPSTREAM_SCHEMA_VERSION,
         "record_id": str(uuid.uuid4()),
         "user_id": user_id,
         "timestamp": browser_iso(datetime.now(UTC)),
-        "performer_id": user_id,
+        "performer_id": performer_id,
     }
 
 
-def end_as_browser(user_id: str, session_id: str) -> dict[str, Any]:
+def end_as_browser(user_id: str, session_id: str, performer_id: str = PAGE_ACCOUNT) -> dict[str, Any]:
     """The end upstream's page POSTs: the session from start, a timestamp and an end_time."""
     now = browser_iso(datetime.now(UTC))
     return {
         "schema_version": UPSTREAM_SCHEMA_VERSION,
         "record_id": str(uuid.uuid4()),
         "user_id": user_id,
-        "performer_id": user_id,
+        "performer_id": performer_id,
         "session_id": session_id,
         "timestamp": now,
         "end_time": now,

@@ -20,7 +20,7 @@ from a3cp.schemas import format_timestamp
 from a3cp.storage_layout import session_log_path
 from eventstore import read_log
 
-from .conftest import FRAMES
+from .conftest import FRAMES, browser_headers
 from .shapes import BROWSER_WS_PATH, LEGACY_WS_PATH, BrowserCapture, micro_offset, micro_z, start_as_browser
 
 USER = "demo_user"
@@ -113,7 +113,8 @@ def test_a_client_closing_right_after_close_still_gets_its_capture_recorded(
     session_id = start(page_client)  # the same logs as the live server's
     capture = BrowserCapture(USER, session_id, datetime.now(UTC))
     caplog.set_level(logging.INFO, logger="a3cp.web.capture_ws")
-    with connect(f"ws://{live_server}{BROWSER_WS_PATH}") as ws:
+    headers = browser_headers(page_client, f"http://{live_server}")  # the page's cookie, its origin
+    with connect(f"ws://{live_server}{BROWSER_WS_PATH}", additional_headers=headers) as ws:
         ws.send(capture.open())
         for seq, frame in enumerate(camera_frames, start=1):
             ws.send(capture.meta(seq, len(frame)))

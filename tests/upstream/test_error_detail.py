@@ -16,6 +16,7 @@ from web.app import create_app
 from web.error_table import ERRORS
 from web.errors import error_response
 
+from .conftest import logged_in_page
 from .shapes import end_as_browser, micro_z, start_as_browser, start_as_serialised
 
 START = "/session_manager/sessions.start"
@@ -37,8 +38,8 @@ def test_every_http_code_of_the_error_table_answers_with_detail(code: str) -> No
 
 @pytest.fixture
 def lenient_client(settings: Settings) -> Iterator[TestClient]:
-    """A client that gets the 500 answer instead of the server's exception."""
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+    """The page's client (logged in by cookie) that gets the 500 answer instead of the exception."""
+    with logged_in_page(create_app(settings), raise_server_exceptions=False) as client:
         yield client
 
 

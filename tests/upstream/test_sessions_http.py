@@ -102,11 +102,12 @@ def test_a_timestamp_without_offset_is_refused_naming_the_field(
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("session_id", "sess_0123456789abcdef"), ("performer_id", None), ("unknown_field", None)],
+    [("session_id", "sess_0123456789abcdef"), ("performer_id", 7), ("unknown_field", None)],
 )
 def test_only_upstreams_unset_fields_may_be_null(page_client: TestClient, key: str, value: Any) -> None:
-    """session_id: null is accepted; a session_id value, a null performer_id (required, as upstream's
-    service also requires it) and an unknown field stay refused."""
+    """session_id: null is accepted; a session_id value, a performer_id that is no id and an unknown
+    field stay refused. (With accounts a null or omitted performer_id means the logged-in account, and
+    another account's name answers 403 performer_mismatch.)"""
     body = {**start_as_serialised(USER, micro_z(datetime.now(UTC))), key: value}
     answer = page_client.post(START, json=body)
     assert answer.status_code == 400
@@ -120,9 +121,11 @@ def test_a_second_start_while_active_answers_the_active_session(
     assert first.status_code == 201
     session_id = first.json()["session_id"]
 
-    again = page_client.post(START, json=start_as_serialised(USER, micro_z(datetime.now(UTC)), "carer02"))
+    again = page_client.post(START, json=start_as_serialised(USER, micro_z(datetime.now(UTC))))
     assert again.status_code == 200, again.text
-    assert again.json() == first.json()  # the same session, its own start event, its first performer
+    assert again.json() == first.json()  # the same session, its own start event
+    other = page_client.post(START, json=start_as_serialised(USER, micro_z(datetime.now(UTC)), "carer02"))
+    assert (other.status_code, other.json()["error"]) == (403, "performer_mismatch")  # not the account
     assert [e["event"] for e in logged(upstream_settings, session_id)] == ["session.start"]
     assert page_client.post(START, json=start_as_browser("someone_else")).status_code == 201
 
