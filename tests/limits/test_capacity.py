@@ -19,6 +19,7 @@ import websockets
 from bench import client
 from bench.person import person_frames
 from bench.processes import ServerProcess, free_port, provision, split_env
+from tests.fixtures.loop import run_in_fresh_loop
 from tests.fixtures.ws_capture import Capture
 from tests.limits.ws_client import WS_PATH
 
@@ -114,7 +115,7 @@ def test_capacity_plus_k_refuses_exactly_k(
 ) -> None:
     session_id = start_session(server, headers, USER)
     url = f"ws://127.0.0.1:{server.port}{WS_PATH}"
-    outcomes = asyncio.run(run_captures(url, headers, session_id, CAPACITY + EXTRA))
+    outcomes = run_in_fresh_loop(run_captures(url, headers, session_id, CAPACITY + EXTRA))
     refused = [o for o in outcomes if o["message"]["event"] == "capture.abort"]
     recorded = [o for o in outcomes if o["message"]["event"] == "capture.result"]
     assert [o["message"]["error_code"] for o in refused] == ["capacity_exhausted"] * EXTRA, outcomes
@@ -162,7 +163,7 @@ def test_idle_opens_stay_near_idle_rss(
             await asyncio.sleep(0.1)
         return await task
 
-    asyncio.run(watched())
+    run_in_fresh_loop(watched())
     grown = max(peak) - before
     assert grown < IDLE_RSS_BOUND_MIB, (before, max(peak))
     reliability_report.add(
