@@ -8,7 +8,7 @@ import argparse
 import importlib
 import time
 
-MODULES = ("append", "rebuild", "api", "extraction", "capture", "recognition", "export")
+MODULES = ("append", "rebuild", "api", "people", "extraction", "capture", "recognition", "export")
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from a3cp.schemas import utc_now
+from bench.append import rate, recorder_writer
 from bench.client import END, START, end_body, request_body
 from bench.profile import hottest, sampled
 from bench.server import served
@@ -82,9 +83,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, metavar="FILE", help="py-spy stacks of the server, to FILE")
     args = parser.parse_args(argv)
     r = run(5 if args.quick else 250, args.profile)
+    with tempfile.TemporaryDirectory(dir=".") as tmp:  # the anchor, in the same run
+        appends = rate(recorder_writer, Path(tmp), 100 if args.quick else 2_000, 1)
     print(
         f"sessions.start + sessions.end, {CONCURRENCY} concurrent clients, {r['requests']:,} requests: "
-        f"{r['rps']:,.0f} requests/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms"
+        f"{r['rps']:,.0f} requests/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms (goal p99 <= 25 ms)"
+    )
+    print(
+        f"recorder durable appends, 1 writer: {appends:,.0f} events/s; ratio requests/appends: "
+        f"{r['rps'] / appends:.3f} (goal >= 0.2, issue 23)"
     )
     if args.profile:
         samples, functions = hottest(args.profile, 12)

@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> None:
     r = run(logs, per_log, long_log)
     print(f"corpus: {r['events']:,} events in {r['logs']:,} logs (generated in {r['generate_s']:.1f} s)")
     print(f"bare json.loads loop: {r['bare']:,.0f} events/s")
-    print(f"a3cp rebuild (Projection.rebuild): {r['rebuild']:,.0f} events/s (goal >= 200,000)")
-    print(f"ratio rebuild/bare: {r['rebuild'] / r['bare']:.2f} (goal >= 0.5)")
+    print(f"a3cp rebuild (Projection.rebuild): {r['rebuild']:,.0f} events/s")
+    print(f"ratio rebuild/bare: {r['rebuild'] / r['bare']:.2f} (goal >= 1.0, issue 23)")
     print(
         f"catch-up after 1 new event: {r['catch_up_short_ms']:.2f} ms in a {per_log}-event log, "
         f"{r['catch_up_long_ms']:.2f} ms in a {r['long_log']:,}-event log (O(1): about equal)"

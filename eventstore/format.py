@@ -1,9 +1,17 @@
-"""The on-disk line format of a session log: one compact JSON object per line, UTF-8, `\n`-ended."""
+"""The on-disk line format of a session log: one compact JSON object per line, UTF-8, `\n`-ended.
+
+Lines are written with the standard library (deterministic, as they always were) and read with
+orjson, about 3x faster than `json.loads` (every rebuild and catch-up parses every line). orjson is
+strict JSON: a hand-made line with NaN, a lone surrogate or an integer beyond 64 bits reads as torn;
+the service never writes such a line.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import orjson
 
 LOG_FILE_SUFFIX = ".jsonl"
 
@@ -24,7 +32,7 @@ def encode_event(event: dict[str, Any]) -> bytes:
 def decode_line(line: bytes) -> dict[str, Any] | None:
     """Parse one complete line; None when it is not a JSON object (a torn or marked fragment)."""
     try:
-        value = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None

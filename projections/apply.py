@@ -1,75 +1,20 @@
-"""Pure projection logic: what one logged event contributes to the `records` and `sessions` rows.
+"""Pure projection logic: what logged events contribute to a `sessions` row.
 
-No I/O here. The store (projections/store.py) reads new log lines, parses them into typed events
-(a3cp.domain.events.parse_event), folds them through these functions and writes the resulting
-column dicts in one transaction.
+No I/O here. The store (projections/store.py) reads new log lines, indexes every event with a valid
+envelope, parses the session's start and end into typed events (a3cp.domain.events.parse_event),
+folds them through these functions and writes the resulting column dicts in one transaction. Any
+other event only moves the session's last activity (`touch`), which needs no typed event.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from a3cp.domain.events import CaptureFeatures, RecordedEvent, SessionEnded, SessionStarted
+from a3cp.domain.events import END_EVENT, START_EVENT, RecordedEvent, SessionEnded, SessionStarted
 
 Row = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class LogPlace:
-    """Where an event sits: its log (its name, relative to LOG_ROOT), byte offset and index among
-    valid events."""
-
-    path: str
-    offset: int
-    position: int
-
-
-def record_row(event: RecordedEvent, place: LogPlace) -> Row:
-    """The `records` row of one event; feature events also carry their raw_features_ref fields."""
-    row: Row = {
-        "record_id": event.record_id,
-        "user_id": event.user_id,
-        "session_id": event.session_id,
-        "source": event.source,
-        "event": event.event,
-        "performer_id": event.performer_id,
-        "timestamp": event.timestamp,
-        "log_path": place.path,
-        "log_offset": place.offset,
-        "log_position": place.position,
-        "capture_id": None,
-        "features_uri": None,
-        "features_hash": None,
-        "features_t": None,
-        "features_d": None,
-        "features_dims": None,
-        "features_encoding": None,
-        "features_dtype": None,
-        "features_format": None,
-        "quality": None,
-        "annotation_intent": None,
-    }
-    if isinstance(event, CaptureFeatures):
-        row.update(
-            capture_id=event.capture_id,
-            quality=event.quality,
-            annotation_intent=event.annotation.intent if event.annotation is not None else None,
-        )
-        ref = event.raw_features_ref
-        if ref is not None:
-            t, d = ref.shape if ref.shape is not None else (None, None)
-            row.update(
-                features_uri=ref.uri,
-                features_hash=ref.hash,
-                features_t=t,
-                features_d=d,
-                features_dims=ref.dims,
-                features_encoding=ref.encoding,
-                features_dtype=ref.dtype,
-                features_format=ref.format,
-            )
-    return row
+# The kinds whose content the fold reads; every other valid event only touches last_activity.
+FOLDED_KINDS = frozenset({START_EVENT, END_EVENT})
 
 
 def _started(event: SessionStarted) -> Row:
@@ -94,7 +39,7 @@ def fold_session(row: Row | None, event: RecordedEvent) -> Row | None:
     """The `sessions` row after `event` (None until a start is seen); mirrors a3cp.domain.session.fold."""
     if row is None:
         return _started(event) if isinstance(event, SessionStarted) else None
-    updated = dict(row, last_activity=max(row["last_activity"], event.timestamp))
+    updated = _touched(row, event.timestamp)
     if isinstance(event, SessionEnded) and updated["end_record_id"] is None:
         updated.update(
             status="closed",
@@ -103,3 +48,12 @@ def fold_session(row: Row | None, event: RecordedEvent) -> Row | None:
             end_performer_id=event.performer_id,
         )
     return updated
+
+
+def touch(row: Row | None, timestamp: str) -> Row | None:
+    """The `sessions` row after an event that changes nothing but the last activity."""
+    return _touched(row, timestamp) if row is not None else None
+
+
+def _touched(row: Row, timestamp: str) -> Row:
+    return dict(row, last_activity=max(row["last_activity"], timestamp))

@@ -3,7 +3,7 @@ capture's current label and status.
 
 A stream is short (one line per consent or curation act), so a user whose stream grew is re-folded
 whole (a3cp.domain.consent.fold, the same fold the service decides on) and their rows replaced, in the
-transaction that moves the stream's checkpoint (kept in `log_checkpoints` under the stream's name):
+transaction that moves the stream's checkpoint (kept in `logs` under the stream's name):
 live catch-up and `a3cp rebuild` give the same rows by construction. A capture with no curation
 event has no row: it is active, with the label it was captured with.
 """
@@ -45,13 +45,6 @@ class CaptureCurationRow(Base):
     status: Mapped[str] = mapped_column(String(16))
 
 
-# What the session reads add to each capture (projections/queries.py, an outer join on record_id).
-CURATION_COLUMNS = (
-    CaptureCurationRow.label.label("curated_label"),
-    CaptureCurationRow.status.label("curation_status"),
-)
-
-
 def stream_name(settings: Settings, user_id: str) -> str:
     """The checkpoint key of a user's stream (its path relative to LOG_ROOT)."""
     return user_stream_path(settings, user_id).relative_to(settings.log_root).as_posix()
@@ -78,7 +71,7 @@ def project_user(conn: Connection, settings: Settings, user_id: str) -> tuple[in
     conn.execute(
         update(LogCheckpoint)
         .where(LogCheckpoint.path == name)
-        .values(offset=read.end_offset, position=read.position)
+        .values(end_offset=read.end_offset, position=read.position)
     )
     return read.end_offset, read.position
 

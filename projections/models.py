@@ -1,15 +1,17 @@
-"""The projection's tables (SQLAlchemy 2 typed ORM): sessions, the record_id index, per-log checkpoints.
+"""The projection's tables (SQLAlchemy 2 typed ORM): sessions, the narrow record_id index, the logs.
 
 Everything here is derived from the session logs and can be dropped and rebuilt (`a3cp rebuild`).
 Timestamps are kept in their wire form (UTC ISO 8601 with milliseconds and Z), which sorts correctly
-as text and round-trips exactly, so a rebuilt projection equals the live one byte for byte.
+as text and round-trips exactly, so a rebuilt projection equals the live one.
+
+The record index is narrow on purpose (docs/projection.md): record_id -> (log, byte offset, position).
+Everything else about a record (its kind, session, feature file) is read from its log line when
+asked; one row per event is what a rebuild writes a million times.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(64)
@@ -25,9 +27,11 @@ class SessionRow(Base):
     """One session, folded from its log: the first start and the first end win."""
 
     __tablename__ = "sessions"
+    # the paginated list of a user's sessions walks this index in its order (projections/pages.py)
+    __table_args__ = (Index("ix_sessions_user_start", "user_id", "start_time", "session_id"),)
 
     session_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    user_id: Mapped[str] = mapped_column(ID, index=True)
+    user_id: Mapped[str] = mapped_column(ID)
     status: Mapped[str] = mapped_column(String(16))
     start_record_id: Mapped[str] = mapped_column(RECORD_ID)
     start_time: Mapped[str] = mapped_column(TIMESTAMP)
@@ -42,38 +46,25 @@ class SessionRow(Base):
 
 
 class RecordRow(Base):
-    """Where one record_id lives: its session, kind, place in the log and, for feature events, its file."""
+    """Where one record_id lives: its log, the byte offset of its line, its index among valid events.
+    SQLite stores it WITHOUT ROWID: the table is its own primary-key B-tree, one write per row."""
 
-    __tablename__ = "records"
+    __tablename__ = "record_index"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     record_id: Mapped[str] = mapped_column(RECORD_ID, primary_key=True)
-    user_id: Mapped[str] = mapped_column(ID, index=True)
-    session_id: Mapped[str] = mapped_column(ID, index=True)
-    source: Mapped[str] = mapped_column(String(64))
-    event: Mapped[str] = mapped_column(String(64))
-    performer_id: Mapped[str] = mapped_column(ID)
-    timestamp: Mapped[str] = mapped_column(TIMESTAMP)
-    log_path: Mapped[str] = mapped_column(String(512))
+    log_id: Mapped[int] = mapped_column(Integer)
     log_offset: Mapped[int] = mapped_column(BigInteger)
     log_position: Mapped[int] = mapped_column(Integer)
-    capture_id: Mapped[str | None] = mapped_column(RECORD_ID)
-    features_uri: Mapped[str | None] = mapped_column(String(512))
-    features_hash: Mapped[str | None] = mapped_column(String(80))
-    features_t: Mapped[int | None] = mapped_column(Integer)
-    features_d: Mapped[int | None] = mapped_column(Integer)
-    features_dims: Mapped[int | None] = mapped_column(Integer)
-    features_encoding: Mapped[str | None] = mapped_column(String(256))
-    features_dtype: Mapped[str | None] = mapped_column(String(16))
-    features_format: Mapped[str | None] = mapped_column(String(16))
-    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    annotation_intent: Mapped[str | None] = mapped_column(String(200))
 
 
 class LogCheckpoint(Base):
-    """How far one log file has been applied: `offset` is LogRead.end_offset, `position` the events so far."""
+    """One log file, by a small id the record index refers to, and how far it has been applied:
+    `end_offset` is LogRead.end_offset, `position` the valid events so far."""
 
-    __tablename__ = "log_checkpoints"
+    __tablename__ = "logs"
 
-    path: Mapped[str] = mapped_column(String(512), primary_key=True)
-    offset: Mapped[int] = mapped_column(BigInteger)
+    log_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(512), unique=True)
+    end_offset: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer)

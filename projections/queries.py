@@ -1,86 +1,186 @@
-"""Read queries of the projection, answered as the public response models (a3cp.schemas)."""
+"""Read queries of the projection, answered as the public response models (a3cp.schemas).
+
+The record index says only where a record is (projections/models.py): a record's details and a
+session's captures are read from the log lines it points to (one read of one log), up to the log's
+checkpoint, so an answer never shows more than the projection has applied.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Engine, RowMapping, select
+from sqlalchemy import Connection, Engine, RowMapping, select, tuple_
 
-from a3cp.schemas import CaptureSummary, FeaturesIndex, RecordLocation, SessionDetail, UserSessions
-from projections.consent import CURATION_COLUMNS, CaptureCurationRow
-from projections.models import RecordRow, SessionRow
+from a3cp.domain.consent import CaptureStatus
+from a3cp.domain.events import CaptureFeatures, RecordedEvent, parse_event
+from a3cp.schemas import CaptureSummary, FeaturesIndex, RecordLocation, SessionDetail
+from eventstore import SessionLogStore
+from projections.consent import CaptureCurationRow
+from projections.models import LogCheckpoint, RecordRow, SessionRow
 
-_RECORDS = RecordRow.__table__
 _SESSIONS = SessionRow.__table__
+_SESSION_ORDER = (SessionRow.start_time, SessionRow.session_id)
+PageKey = tuple[str, str]  # (start_time, session_id) of the last session of a page
 
 
-def _capture(row: RowMapping) -> CaptureSummary:
+class Curation(NamedTuple):
+    """A curated capture's current label (None: its annotation stands) and status."""
+
+    label: str | None
+    status: CaptureStatus
+
+
+def _capture(event: CaptureFeatures, curation: Curation | None) -> CaptureSummary:
+    """A capture as listed: the log line's fields, and the label and status its curation gives (none:
+    active, labelled as captured)."""
+    ref = event.raw_features_ref
+    assert ref is not None and ref.uri is not None
+    t, d = ref.shape if ref.shape is not None else (None, None)
+    intent = event.annotation.intent if event.annotation is not None else None
     return CaptureSummary(
-        record_id=row["record_id"],
-        capture_id=row["capture_id"],
-        timestamp=row["timestamp"],
-        T=row["features_t"],
-        D=row["features_d"],
-        hash=row["features_hash"],
-        uri=row["features_uri"],
-        encoding=row["features_encoding"],
-        quality=row["quality"],
-        annotation_intent=row["annotation_intent"],
-        label=row["curated_label"] or row["annotation_intent"],
-        status=row["curation_status"] or "active",
+        record_id=event.record_id,
+        capture_id=event.capture_id,
+        timestamp=event.timestamp,
+        T=t,
+        D=d,
+        hash=ref.hash,
+        uri=ref.uri,
+        encoding=ref.encoding,
+        quality=event.quality,
+        annotation_intent=intent,
+        label=(curation.label or intent) if curation is not None else intent,
+        status=curation.status if curation is not None else "active",
     )
 
 
-def _sessions(engine: Engine, where: Any) -> list[SessionDetail]:
-    """Sessions matching `where`, oldest first, each with its captures in log order."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(_SESSIONS).where(where).order_by(SessionRow.start_time, SessionRow.session_id)
-        ).mappings()
-        sessions = [dict(row) for row in rows]
-        ids = [row["session_id"] for row in sessions]
-        captures: dict[str, list[CaptureSummary]] = {session_id: [] for session_id in ids}
-        found = conn.execute(
-            select(_RECORDS, *CURATION_COLUMNS)
-            .outerjoin(CaptureCurationRow, CaptureCurationRow.record_id == RecordRow.record_id)
-            .where(RecordRow.session_id.in_(ids), RecordRow.features_uri.is_not(None))
-            .order_by(RecordRow.session_id, RecordRow.log_position)
-        ).mappings()
-        for row in found:
-            captures[row["session_id"]].append(_capture(row))
-    return [SessionDetail.model_validate(row | {"captures": captures[row["session_id"]]}) for row in sessions]
+def _applied_events(conn: Connection, store: SessionLogStore, name: str) -> list[tuple[RecordedEvent, int]]:
+    """The typed events of log `name` the projection has applied, with their byte offsets."""
+    end = conn.execute(select(LogCheckpoint.end_offset).where(LogCheckpoint.path == name)).scalar()
+    if end is None:
+        return []
+    read = store.read_from(name, 0)
+    parsed = ((parse_event(record), offset) for record, offset in zip(read.events, read.offsets, strict=True))
+    return [(event, offset) for event, offset in parsed if event is not None and offset < end]
 
 
-def session(engine: Engine, session_id: str) -> SessionDetail | None:
+def _captured(conn: Connection, store: SessionLogStore, row: RowMapping) -> list[CaptureFeatures]:
+    """The session's feature events with a feature file, in log order, read from its log."""
+    name = store.log_name(row["user_id"], row["session_id"])
+    return [
+        event
+        for event, _ in _applied_events(conn, store, name)
+        if isinstance(event, CaptureFeatures)
+        and event.session_id == row["session_id"]
+        and event.raw_features_ref is not None
+        and event.raw_features_ref.uri is not None
+    ]
+
+
+def _curation(conn: Connection, record_ids: list[str]) -> dict[str, Curation]:
+    """record_id -> curation of those of `record_ids` that were curated (projections/consent.py)."""
+    if not record_ids:
+        return {}
+    rows = conn.execute(
+        select(CaptureCurationRow.record_id, CaptureCurationRow.label, CaptureCurationRow.status).where(
+            CaptureCurationRow.record_id.in_(record_ids)
+        )
+    )
+    # the column holds only statuses the consent fold produced
+    return {record_id: Curation(label, cast(CaptureStatus, status)) for record_id, label, status in rows}
+
+
+def _details(conn: Connection, store: SessionLogStore, rows: list[RowMapping]) -> list[SessionDetail]:
+    """The sessions of `rows` with their captures; the curation of all of them in one query."""
+    captured = [_captured(conn, store, row) for row in rows]
+    curation = _curation(conn, [event.record_id for events in captured for event in events])
+    return [
+        SessionDetail.model_validate(
+            dict(row) | {"captures": [_capture(event, curation.get(event.record_id)) for event in events]}
+        )
+        for row, events in zip(rows, captured, strict=True)
+    ]
+
+
+def session(engine: Engine, store: SessionLogStore, session_id: str) -> SessionDetail | None:
     """One session, or None if the projection has not seen its start."""
-    found = _sessions(engine, SessionRow.session_id == session_id)
+    with engine.connect() as conn:
+        rows = list(conn.execute(select(_SESSIONS).where(SessionRow.session_id == session_id)).mappings())
+        found = _details(conn, store, rows)
     return found[0] if found else None
 
 
-def user_sessions(engine: Engine, user_id: str) -> UserSessions:
-    """A user's sessions, oldest first (an unknown user has none)."""
-    return UserSessions(user_id=user_id, sessions=_sessions(engine, SessionRow.user_id == user_id))
-
-
-def record(engine: Engine, record_id: str) -> RecordLocation | None:
-    """Where `record_id` was logged, or None."""
+def user_sessions(
+    engine: Engine, store: SessionLogStore, user_id: str, limit: int, after: PageKey | None = None
+) -> tuple[list[SessionDetail], PageKey | None]:
+    """Up to `limit` of a user's sessions, oldest first (start_time, then session_id), after the key
+    `after`; and the key to continue from, or None when this was the last page. One index range scan
+    (ix_sessions_user_start): the cost of a page does not grow with the user's other sessions."""
+    query = select(_SESSIONS).where(SessionRow.user_id == user_id)
+    if after is not None:
+        query = query.where(tuple_(*_SESSION_ORDER) > tuple_(*after))
     with engine.connect() as conn:
-        row = conn.execute(select(_RECORDS).where(RecordRow.record_id == record_id)).mappings().one_or_none()
-    if row is None:
+        rows = list(conn.execute(query.order_by(*_SESSION_ORDER).limit(limit + 1)).mappings())
+        page = _details(conn, store, rows[:limit])
+    last = rows[limit - 1] if len(rows) > limit else None
+    return page, (last["start_time"], last["session_id"]) if last is not None else None
+
+
+def record(engine: Engine, store: SessionLogStore, record_id: str) -> RecordLocation | None:
+    """Where `record_id` was logged, or None; its details come from its log line."""
+    query = (
+        select(RecordRow.log_offset, RecordRow.log_position, LogCheckpoint.path)
+        .join(LogCheckpoint, LogCheckpoint.log_id == RecordRow.log_id)
+        .where(RecordRow.record_id == record_id)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).one_or_none()
+    if found is None:
         return None
-    features = None
-    if row["features_uri"] is not None:
-        features = FeaturesIndex(
-            uri=row["features_uri"],
-            hash=row["features_hash"],
-            shape=[row["features_t"], row["features_d"]],
-            dims=row["features_dims"],
-            encoding=row["features_encoding"],
-            dtype=row["features_dtype"],
-            format=row["features_format"],
+    offset, position, name = found
+    read = store.read_from(name, offset)
+    event = parse_event(read.events[0]) if read.offsets[:1] == [offset] else None
+    if event is None:  # the log no longer holds that line (replaced by hand): not a record any more
+        return None
+    return _location(event, name, offset, position)
+
+
+def _location(event: RecordedEvent, name: str, offset: int, position: int) -> RecordLocation:
+    fields: dict[str, Any] = {
+        "capture_id": None,
+        "raw_features_ref": None,
+        "quality": None,
+        "annotation_intent": None,
+    }
+    if isinstance(event, CaptureFeatures):
+        ref = event.raw_features_ref
+        fields.update(
+            capture_id=event.capture_id,
+            quality=event.quality,
+            annotation_intent=event.annotation.intent if event.annotation is not None else None,
         )
-    plain = {key: value for key, value in row.items() if not key.startswith("features_")}
-    return RecordLocation.model_validate(plain | {"raw_features_ref": features})
+        if ref is not None and ref.uri is not None:
+            fields["raw_features_ref"] = FeaturesIndex(
+                uri=ref.uri,
+                hash=ref.hash,
+                shape=list(ref.shape) if ref.shape is not None else [None, None],
+                dims=ref.dims,
+                encoding=ref.encoding,
+                dtype=ref.dtype,
+                format=ref.format,
+            )
+    return RecordLocation(
+        record_id=event.record_id,
+        user_id=event.user_id,
+        session_id=event.session_id,
+        source=event.source,
+        event=event.event,
+        performer_id=event.performer_id,
+        timestamp=event.timestamp,
+        log_path=name,
+        log_offset=offset,
+        log_position=position,
+        **fields,
+    )
 
 
 def idle_sessions(engine: Engine, last_activity_before: str) -> list[tuple[str, str]]:

@@ -3,8 +3,9 @@
 Logs are read through the recorder's interface (eventstore.SessionLogStore) and named as it names
 them (relative to LOG_ROOT). Catch-up of one log runs in one transaction that locks the log's
 checkpoint (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), reads only the bytes after
-the checkpoint with `SessionLogStore.read_from`, upserts the new records (keyed by record_id, so a
-repeat is harmless) and the session row, and moves the checkpoint in the same transaction. Several
+the checkpoint with `SessionLogStore.read_from`, indexes the new records (keyed by record_id, so a
+repeat is harmless), upserts the session row, and moves the checkpoint in the same transaction: the
+checkpoint can never be ahead of what was applied, whatever the database's durability setting. Several
 processes may catch up at once: each new line is applied exactly once.
 """
 
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,16 +28,17 @@ from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
 from a3cp.config import Settings
-from a3cp.domain.events import parse_event
+from a3cp.domain.events import RecordedEvent, parse_event
 from a3cp.faults import ProjectionUnavailable
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore, LogRead, SessionLogStore
 from projections import consent as consent_projection
 from projections import migrate, sqlite_file
-from projections.apply import LogPlace, Row, fold_session, record_row
+from projections.apply import FOLDED_KINDS, Row, fold_session, touch
 from projections.engine import WRITE, make_engine
+from projections.envelope import has_valid_envelope
 from projections.guard import LossGuard
-from projections.models import Base, LogCheckpoint, RecordRow, SessionRow
+from projections.models import Base, LogCheckpoint, SessionRow
 
 logger = logging.getLogger("a3cp.projection")
 # Both dialects' INSERTs have ON CONFLICT (the generic one does not).
@@ -44,7 +46,7 @@ Insert = sqlite.Insert | postgresql.Insert
 InsertFor = Callable[[type[Base]], Insert]
 _INSERTS: dict[str, InsertFor] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 T = TypeVar("T")
-REBUILD_BATCH_EVENTS = 50_000
+REBUILD_BATCH_EVENTS = 200_000
 REBUILD_SQLITE_CACHE_KIB = 128 * 1024
 
 
@@ -86,7 +88,7 @@ class Projection:
         self.engine = engine or make_engine(settings.db_url)
         self._insert = _INSERTS[self.engine.dialect.name]
         self._upsert_sessions = _upsert(self._insert, SessionRow, "session_id")
-        self._upsert_checkpoints = _upsert(self._insert, LogCheckpoint, "path")
+        self._sql = _Statements(self.engine.dialect.name)
         # log (relative to LOG_ROOT) -> an offset known to be applied: never above its checkpoint
         self._applied: dict[str, int] = {}
         self._last_scan = -math.inf
@@ -118,22 +120,18 @@ class Projection:
         return self.guard.run(work)
 
     def catch_up_log(self, name: str) -> CatchUp:
-        """Apply the lines of the log `name` (as the store names it) appended since its checkpoint."""
+        """Apply the lines of the log `name` (as the store names it) appended since its checkpoint.
+
+        Raw driver statements (no ORM row processing): this runs once per request on the write path.
+        """
+        sql = self._sql
         with self._writing() as conn, conn.begin():
-            conn.execute(
-                self._insert(LogCheckpoint)
-                .values(path=name, offset=0, position=0)
-                .on_conflict_do_nothing(index_elements=["path"])
-            )
-            offset, position = conn.execute(
-                select(LogCheckpoint.offset, LogCheckpoint.position)
-                .where(LogCheckpoint.path == name)
-                .with_for_update()
-            ).one()
+            conn.exec_driver_sql(sql.add_log, [(name,)])
+            log_id, offset, position = conn.exec_driver_sql(sql.lock_log, (name,)).one()
             read = self.store.read_from(name, offset)
             if read.end_offset != offset:
-                batch = _Batch()
-                batch.add(conn, name, position, read)
+                batch = _Batch(lambda session_id: _stored_session(conn, session_id))
+                batch.add(log_id, position, read)
                 self._flush(conn, batch)
         self._applied[name] = max(read.end_offset, self._applied.get(name, 0))
         return CatchUp(files=1, events=len(read.events), torn=len(read.torn))
@@ -148,21 +146,14 @@ class Projection:
             logger.warning("projection catch-up of %s skipped (%s); the next read retries it", name, exc)
 
     def _flush(self, conn: Connection, batch: _Batch) -> None:
-        """Write a batch: new records (a record_id seen before is kept), session rows, checkpoints."""
+        """Write a batch: index rows (a record_id seen before keeps its first place), session rows and
+        checkpoints, all in the caller's transaction, so the checkpoints never run ahead of the rows."""
         if batch.records:
-            insert_new = self._insert(RecordRow).on_conflict_do_nothing(index_elements=["record_id"])
-            conn.execute(insert_new, batch.records)
+            conn.exec_driver_sql(self._sql.index_records, batch.records)
         sessions = [row for row in batch.sessions.values() if row is not None]
         if sessions:
             conn.execute(self._upsert_sessions, sessions)
-        conn.execute(self._upsert_checkpoints, batch.checkpoints)
-
-    def _commit(self, conn: Connection, batch: _Batch) -> _Batch:
-        """Write `batch` and commit; returns a fresh batch."""
-        if batch.checkpoints:
-            self._flush(conn, batch)
-        conn.commit()
-        return _Batch()
+        conn.exec_driver_sql(self._sql.move_checkpoint, batch.checkpoints)
 
     def catch_up(self, max_age_s: float = 0.0) -> CatchUp:
         """Apply the new lines of every log under LOG_ROOT that grew past its checkpoint.
@@ -182,7 +173,7 @@ class Projection:
         self._last_scan = time.monotonic()
         if not self._applied:
             with self.engine.connect() as conn:
-                self._applied.update(conn.execute(select(LogCheckpoint.path, LogCheckpoint.offset)).all())
+                self._applied.update(conn.execute(select(LogCheckpoint.path, LogCheckpoint.end_offset)).all())
         grown = sorted(name for name, size in self.store.log_sizes() if size > self._applied.get(name, -1))
         total = CatchUp()
         for name in grown:
@@ -203,7 +194,7 @@ class Projection:
         with self._writing() as conn, conn.begin():
             conn.execute(
                 self._insert(LogCheckpoint)
-                .values(path=name, offset=0, position=0)
+                .values(path=name, end_offset=0, position=0)
                 .on_conflict_do_nothing(index_elements=["path"])
             )
             conn.execute(select(LogCheckpoint.path).where(LogCheckpoint.path == name).with_for_update())
@@ -222,33 +213,69 @@ class Projection:
         """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte.
 
         Nobody else may write the projection meanwhile (the schema was just dropped); a rebuild that
-        fails part-way is simply run again. What made it fast (see docs/benchmarks.md): logs applied
-        in batches of about REBUILD_BATCH_EVENTS events, one transaction each; the record index's
-        secondary indexes built once at the end; a larger SQLite page cache for the random-order
-        record_id inserts; the cyclic garbage collector paused while batches of rows are alive.
+        fails part-way is simply run again. What made it fast (docs/benchmarks.md): a narrow record
+        index (record_id -> log id, offset, position; WITHOUT ROWID on SQLite) written with the raw
+        driver's executemany in batches of about REBUILD_BATCH_EVENTS sorted by record_id, one
+        transaction each; orjson for the lines and a pydantic-free envelope check
+        (projections/envelope.py), typed events only for starts and ends; a larger SQLite page cache;
+        the cyclic garbage collector paused while batches of rows are alive.
         """
         began = time.monotonic()
         self._applied.clear()
         migrate.drop(self.engine)
         self.upgrade()
         total = CatchUp()
-        batch = _Batch()
-        deferred = Base.metadata.tables[RecordRow.__tablename__].indexes
+        names = self.store.log_names()
+        flushed: set[str] = set()  # sessions written by an earlier batch (a session may span logs)
         with self._writing() as conn, _bulk_load(conn), _gc_paused():
-            for index in deferred:
-                index.drop(conn)
-            for name in tqdm(self.store.log_names(), unit="log", disable=not progress):
+            log_ids = self._register_logs(conn, names)
+
+            def stored(session_id: str) -> Row | None:
+                return _stored_session(conn, session_id) if session_id in flushed else None
+
+            batch = _Batch(stored)
+            for name in tqdm(names, unit="log", disable=not progress):
                 read = self.store.read_from(name, 0)
-                batch.add(conn, name, 0, read)
+                batch.add(log_ids[name], 0, read)
                 total += CatchUp(files=1, events=len(read.events), torn=len(read.torn))
                 if len(batch.records) >= REBUILD_BATCH_EVENTS:
+                    flushed.update(batch.sessions)
                     batch = self._commit(conn, batch)
             self._commit(conn, batch)
-            for index in deferred:
-                index.create(conn)
-            conn.commit()
         total += self._catch_up_streams()
         return RebuildSummary(total, time.monotonic() - began)
+
+    def _register_logs(self, conn: Connection, names: list[str]) -> dict[str, int]:
+        """Give every log its row (checkpoint at the start) in one statement; name -> log_id."""
+        if names:
+            conn.exec_driver_sql(self._sql.add_log, [(name,) for name in names])
+        return dict(conn.execute(select(LogCheckpoint.path, LogCheckpoint.log_id)).all())
+
+    def _commit(self, conn: Connection, batch: _Batch) -> _Batch:
+        """Write `batch` (index rows in record_id order: B-tree pages filled in turn) and commit;
+        returns a fresh batch with the same session loader."""
+        if batch.checkpoints:
+            batch.records.sort()  # stable: of two rows with one record_id, the first logged still wins
+            self._flush(conn, batch)
+        conn.commit()
+        return _Batch(batch.stored)
+
+
+class _Statements:
+    """The few statements of the hot paths as driver SQL, in the dialect's parameter style."""
+
+    def __init__(self, dialect: str) -> None:
+        p = "?" if dialect == "sqlite" else "%s"
+        self.add_log = (
+            f"INSERT INTO logs (path, end_offset, position) VALUES ({p}, 0, 0) ON CONFLICT (path) DO NOTHING"
+        )
+        lock = "" if dialect == "sqlite" else " FOR UPDATE"  # SQLite: BEGIN IMMEDIATE already locks
+        self.lock_log = f"SELECT log_id, end_offset, position FROM logs WHERE path = {p}{lock}"
+        self.index_records = (
+            "INSERT INTO record_index (record_id, log_id, log_offset, log_position) "
+            f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (record_id) DO NOTHING"
+        )
+        self.move_checkpoint = f"UPDATE logs SET end_offset = {p}, position = {p} WHERE log_id = {p}"
 
 
 def _upsert(insert: InsertFor, model: type[Base], key: str) -> Executable:
@@ -286,27 +313,39 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+IndexRow = tuple[str, int, int, int]  # record_id, log_id, log_offset, log_position
+SessionLoader = Callable[[str], Row | None]
+
+
 @dataclass
 class _Batch:
-    """What some new log lines add to the projection: record rows, the touched sessions' rows (folded
-    from their stored state), and the logs' new checkpoints."""
+    """What some new log lines add to the projection: index rows, the touched sessions' rows (folded
+    from their stored state, which `stored` loads), and the logs' new checkpoints."""
 
-    records: list[Row] = field(default_factory=list)
+    stored: SessionLoader
+    records: list[IndexRow] = field(default_factory=list)
     sessions: dict[str, Row | None] = field(default_factory=dict)
-    checkpoints: list[Row] = field(default_factory=list)
+    checkpoints: list[tuple[int, int, int]] = field(default_factory=list)
 
-    def add(self, conn: Connection, name: str, position: int, read: LogRead) -> None:
+    def add(self, log_id: int, position: int, read: LogRead) -> None:
+        sessions = self.sessions
         for index, (record, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
-            event = parse_event(record)
-            if event is None:  # a line without a valid envelope counts for the position only
+            if not has_valid_envelope(record):  # a line without a valid envelope counts for the position only
                 continue
-            self.records.append(record_row(event, LogPlace(name, offset, position + index)))
-            session_id = event.session_id
-            if session_id not in self.sessions:
-                self.sessions[session_id] = _stored_session(conn, session_id)
-            self.sessions[session_id] = fold_session(self.sessions[session_id], event)
-        new_position = position + len(read.events)
-        self.checkpoints.append({"path": name, "offset": read.end_offset, "position": new_position})
+            self.records.append((record["record_id"].lower(), log_id, offset, position + index))
+            session_id = record["session_id"]
+            row = sessions[session_id] if session_id in sessions else self.stored(session_id)
+            if record["event"] in FOLDED_KINDS:
+                sessions[session_id] = fold_session(row, _typed(record))
+            else:
+                sessions[session_id] = touch(row, record["timestamp"])
+        self.checkpoints.append((read.end_offset, position + len(read.events), log_id))
+
+
+def _typed(record: dict[str, Any]) -> RecordedEvent:
+    event = parse_event(record)
+    assert event is not None, "has_valid_envelope agrees with parse_event"
+    return event
 
 
 _SESSION_BY_ID = select(SessionRow.__table__).where(SessionRow.session_id == bindparam("session_id"))

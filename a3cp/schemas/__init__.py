@@ -66,11 +66,14 @@ from a3cp.schemas.export import (
     QualityPart,
 )
 from a3cp.schemas.projection import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
     CaptureSummary,
     FeaturesIndex,
     RecordCheckResult,
     RecordLocation,
     SessionDetail,
+    SessionsPageQuery,
     UserSessions,
 )
 from a3cp.schemas.recognition import (
@@ -169,6 +172,9 @@ __all__ = [
     "SessionValidateInput",
     "SessionValidateOutput",
     "Timestamp",
+    "SessionsPageQuery",
+    "DEFAULT_PAGE_LIMIT",
+    "MAX_PAGE_LIMIT",
     "UserSessions",
     "format_timestamp",
     "new_record_id",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import base64
+import json
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 
-from a3cp.schemas.base import RecordId, SafeId, Timestamp
+from a3cp.schemas.base import RecordId, SafeId, StrictModel, Timestamp
 from a3cp.schemas.capture import CaptureId
 from a3cp.schemas.session_manager import Session
 
@@ -37,11 +39,44 @@ class SessionDetail(Session):
     captures: list[CaptureSummary] = Field(default_factory=list)
 
 
+# Pagination of the session list (docs/projection.md): `limit` up to MAX_PAGE_LIMIT, an opaque cursor
+# naming the last session of the previous page by its place in the order (start_time, session_id).
+DEFAULT_PAGE_LIMIT = 50
+MAX_PAGE_LIMIT = 200
+PageKey = tuple[str, str]
+_PAGE_KEY = TypeAdapter(tuple[Timestamp, SafeId])
+
+
+def encode_cursor(key: PageKey) -> str:
+    """The opaque cursor of a page key (URL-safe base64 of a JSON pair)."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> PageKey:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return _PAGE_KEY.validate_json(raw)
+    except (ValueError, ValidationError):
+        raise ValueError("not a cursor this service gave out") from None
+
+
+class SessionsPageQuery(StrictModel):
+    """The query of GET /session_manager/users/{user_id}/sessions."""
+
+    limit: int = Field(DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT, description="Sessions per page")
+    cursor: Annotated[PageKey, BeforeValidator(_decode_cursor)] | None = Field(
+        None, description="The `next_cursor` of the previous page"
+    )
+
+
 class UserSessions(BaseModel):
-    """GET /session_manager/users/{user_id}/sessions: a user's sessions, oldest first."""
+    """GET /session_manager/users/{user_id}/sessions: one page of a user's sessions, oldest first
+    (by start_time, then session_id: an order new sessions do not disturb), and where the next is."""
 
     user_id: SafeId
     sessions: list[SessionDetail]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; none on the last")
+    next: str | None = Field(None, description="The URL of the next page (path and query); none on the last")
 
 
 class FeaturesIndex(BaseModel):

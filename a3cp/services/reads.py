@@ -8,14 +8,18 @@ logs before the answer, or the caller gets ProjectionUnavailable (503).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
+
+from sqlalchemy import Engine
 
 from a3cp.domain.errors import RecordNotFound, SessionNotFound, UserNotFound
 from a3cp.faults import ProjectionUnavailable
-from a3cp.schemas import RecordLocation, SessionDetail, UserSessions
+from a3cp.schemas import MAX_PAGE_LIMIT, RecordLocation, SessionDetail, SessionsPageQuery, UserSessions
+from a3cp.schemas.projection import encode_cursor
 from a3cp.services.timeouts import TimeoutSweeper
 from a3cp.storage_layout import require_safe_id
+from eventstore import SessionLogStore
 from projections import queries
 from projections.store import Projection
 
@@ -46,16 +50,41 @@ class ReadService:
 
     def session(self, session_id: str, visible: Callable[[str], bool]) -> SessionDetail:
         require_safe_id(session_id, "session_id")
-        found = self._fresh(lambda: queries.session(self.projection.engine, session_id))
+        found = self._fresh(lambda: queries.session(*self._sources, session_id))
         if found is None or not visible(found.user_id):
             raise SessionNotFound(f"no session {session_id}", "session_id")
         return found
 
-    def user_sessions(self, user_id: str, visible: Callable[[str], bool]) -> UserSessions:
+    @property
+    def _sources(self) -> tuple[Engine, SessionLogStore]:
+        """What the queries read: the projection's database and, for details, the logs."""
+        return self.projection.engine, self.projection.store
+
+    def user_sessions(
+        self, user_id: str, visible: Callable[[str], bool], page: SessionsPageQuery
+    ) -> UserSessions:
+        """One page of the user's sessions; `next_cursor` continues after its last one (the route
+        turns it into the `next` link)."""
         require_safe_id(user_id, "user_id")
         if not visible(user_id):
             raise UserNotFound(f"no sessions of user {user_id}", "user_id")
-        return self._fresh(lambda: queries.user_sessions(self.projection.engine, user_id))
+        engine, store = self._sources
+        found, key = self._fresh(
+            lambda: queries.user_sessions(engine, store, user_id, page.limit, page.cursor)
+        )
+        cursor = encode_cursor(key) if key is not None else None
+        return UserSessions(user_id=user_id, sessions=found, next_cursor=cursor, next=None)
+
+    def every_user_session(self, user_id: str, visible: Callable[[str], bool]) -> Iterator[SessionDetail]:
+        """All of the user's sessions, oldest first, page by page (for the services that need every
+        capture of a person, such as the recognizer's vocabulary)."""
+        page = SessionsPageQuery(limit=MAX_PAGE_LIMIT)
+        while True:
+            found = self.user_sessions(user_id, visible, page)
+            yield from found.sessions
+            if found.next_cursor is None:
+                return
+            page = SessionsPageQuery.model_validate({"limit": MAX_PAGE_LIMIT, "cursor": found.next_cursor})
 
     def find_record(self, record_id: str) -> RecordLocation | None:
         """Where `record_id` was logged in any log under LOG_ROOT (after a catch-up), or None.
@@ -67,7 +96,7 @@ class ReadService:
 
         def work() -> RecordLocation | None:
             self.projection.catch_up(max_age_s=RECORD_CHECK_SCAN_INTERVAL_S)
-            return queries.record(self.projection.engine, record_id)
+            return queries.record(*self._sources, record_id)
 
         try:
             return self.projection.run(work)
@@ -79,7 +108,7 @@ class ReadService:
 
     def record(self, record_id: str, visible: Callable[[str], bool]) -> RecordLocation:
         """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""
-        found = self._fresh(lambda: queries.record(self.projection.engine, record_id))
+        found = self._fresh(lambda: queries.record(*self._sources, record_id))
         if found is None or not visible(found.user_id):
             raise RecordNotFound(f"no record {record_id}", "record_id")
         return found

@@ -102,7 +102,7 @@ class RecognitionService:
             except TrainConsentRequired as refusal:
                 return Vocabulary(user_id, (), refusal)
         examples = []
-        for session in self.reads.user_sessions(user_id, lambda _: True).sessions:
+        for session in self.reads.every_user_session(user_id, lambda _: True):
             for capture in session.captures:
                 curation = state.captures.get(capture.record_id)
                 status = curation.status if curation is not None else "active"

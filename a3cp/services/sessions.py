@@ -39,21 +39,27 @@ class SessionService:
         # active session (across processes this is not guaranteed: docs/upstream.md).
         self._start_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
-    def _require_unused(self, record_id: str, session_id: str, kind: str) -> None:
-        """A record_id already logged by another session or kind is a conflict (record_ids are unique
-        across all logs); the same session and kind is a retry, which the decision replays."""
+    def _require_unused(self, record_id: str, user_id: str, session_id: str, kind: str) -> None:
+        """A record_id already logged by another user, session or kind is a conflict (record_ids are
+        unique across all logs); the same ones are a retry, which the decision replays. One lookup in
+        the record index: no scan of other users' directories (the cost stays flat in their number)."""
         found = self.find_record(record_id) if self.find_record is not None else None
-        if found is not None and (found.session_id, found.event) != (session_id, kind):
+        if found is None:
+            return
+        if found.user_id != user_id:
+            raise RecordIdConflict("record_id was already used by another user's request", "record_id")
+        if (found.session_id, found.event) != (session_id, kind):
             raise RecordIdConflict("record_id was already used by another request", "record_id")
 
     def start(self, request: SessionManagerStartInput) -> SessionManagerStartOutput:
         """The started session; the person's active session when they have one (its own start event,
         whose record_id then differs from the request's)."""
         session_id = session_id_for(request.record_id)
-        owner = self.log.owner_of(session_id)
-        if owner is not None and owner != request.user_id:
-            raise RecordIdConflict("record_id was already used by another user's request", "record_id")
-        self._require_unused(request.record_id, session_id, START_EVENT)
+        if self.find_record is None:  # no record index (fast tests): ask the logs, one lookup per user
+            owner = self.log.owner_of(session_id)
+            if owner is not None and owner != request.user_id:
+                raise RecordIdConflict("record_id was already used by another user's request", "record_id")
+        self._require_unused(request.record_id, request.user_id, session_id, START_EVENT)
 
         with self._start_locks[request.user_id]:
             active = self._active_start(request.user_id, besides=session_id)
@@ -71,7 +77,7 @@ class SessionService:
 
     def end(self, request: SessionManagerEndInput) -> SessionManagerEndOutput:
         self.log.load_existing(request.user_id, request.session_id)
-        self._require_unused(request.record_id, request.session_id, END_EVENT)
+        self._require_unused(request.record_id, request.user_id, request.session_id, END_EVENT)
         event = self.log.decide_and_append(
             request.user_id, request.session_id, lambda state: decide_end(state, request, utc_now())
         )

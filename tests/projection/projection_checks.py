@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
@@ -48,22 +48,33 @@ def as_user(client: TestClient, user_id: str) -> dict[str, str]:
     return reader_of(client.app, user_id)
 
 
-def dump(engine: Engine) -> dict[str, Any]:
+def dump(projection: Projection) -> dict[str, Any]:
     """Every query the read API can make, for every key the projection holds, plus the raw rows."""
+    engine, store = projection.engine, projection.store
     with engine.connect() as conn:
         session_ids = list(
             conn.execute(select(SessionRow.session_id).order_by(SessionRow.session_id)).scalars()
         )
         user_ids = sorted(set(conn.execute(select(SessionRow.user_id)).scalars()))
         record_ids = list(conn.execute(select(RecordRow.record_id).order_by(RecordRow.record_id)).scalars())
+        # log ids are given in the order logs were first seen, so rows name their log by path
+        index = select(RecordRow.record_id, LogCheckpoint.path, RecordRow.log_offset, RecordRow.log_position)
+        logs = select(LogCheckpoint.path, LogCheckpoint.end_offset, LogCheckpoint.position)
         tables = {
-            table.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(table)))
-            for table in (SessionRow.__table__, RecordRow.__table__, LogCheckpoint.__table__)
+            name: sorted(tuple(map(repr, row)) for row in conn.execute(query))
+            for name, query in {
+                "sessions": select(SessionRow.__table__),
+                "record_index": index.join(LogCheckpoint, LogCheckpoint.log_id == RecordRow.log_id),
+                "logs": logs,
+            }.items()
         }
     return {
-        "sessions": {sid: queries.session(engine, sid).model_dump() for sid in session_ids},
-        "users": {uid: queries.user_sessions(engine, uid).model_dump() for uid in user_ids},
-        "records": {rid: queries.record(engine, rid).model_dump() for rid in record_ids},
+        "sessions": {sid: queries.session(engine, store, sid).model_dump() for sid in session_ids},
+        "users": {
+            uid: [s.model_dump() for s in queries.user_sessions(engine, store, uid, 10**9)[0]]
+            for uid in user_ids
+        },
+        "records": {rid: queries.record(engine, store, rid).model_dump() for rid in record_ids},
         "tables": tables,
     }
 
@@ -73,7 +84,7 @@ def rebuilt_dump(settings: Settings, scratch: Path) -> dict[str, Any]:
     projection = Projection(replace(settings, db_url=f"sqlite:///{scratch / 'rebuilt.sqlite3'}"))
     try:
         projection.rebuild()
-        return dump(projection.engine)
+        return dump(projection)
     finally:
         projection.engine.dispose()
 

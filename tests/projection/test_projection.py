@@ -103,13 +103,13 @@ def test_rebuild_after_deleting_the_database_serves_exactly_what_was_served(
     assert "3 files, 5 events, 0 torn lines skipped" in capsys.readouterr().out
 
     projection = Projection(settings)
-    after = dump(projection.engine)
+    after = dump(projection)
     projection.engine.dispose()
     app = create_app(settings)
     with signed_in_client(app) as fresh:
         assert api_answers(fresh, *keys) == before
     app.state.services.projection.engine.dispose()
-    assert after == dump(client.app.state.services.projection.engine)
+    assert after == dump(client.app.state.services.projection)
 
 
 def test_rebuild_skips_and_reports_a_torn_last_line(client: TestClient, settings: Settings) -> None:
@@ -119,13 +119,13 @@ def test_rebuild_skips_and_reports_a_torn_last_line(client: TestClient, settings
     with open(path, "ab") as handle:  # a crash fragment, written by hand (tests may write logs)
         handle.write(b'{"record_id": "cut off mid-wri')
     projection = client.app.state.services.projection
-    served = dump(projection.engine)
+    served = dump(projection)
 
     summary = projection.rebuild()
 
     assert (summary.totals.files, summary.totals.events, summary.totals.torn) == (1, 2, 1)
     assert "1 files, 2 events, 1 torn lines skipped" in summary.line()
-    assert dump(projection.engine) == served
+    assert dump(projection) == served
 
 
 def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
@@ -165,7 +165,7 @@ def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
 
     projection.rebuild()  # forgets the offsets it knew were applied, then replays everything
     assert projection.catch_up() == CatchUp()
-    assert len(dump(projection.engine)["records"]) == 3
+    assert len(dump(projection)["records"]) == 3
 
 
 def test_concurrent_catch_up_applies_each_line_once(
@@ -183,7 +183,7 @@ def test_concurrent_catch_up_applies_each_line_once(
         thread.join()
     for projection in projections:
         projection.engine.dispose()
-    live = dump(client.app.state.services.projection.engine)
+    live = dump(client.app.state.services.projection)
     assert len(live["records"]) == 6 * 6
     assert live == rebuilt_dump(settings, tmp_path)
 

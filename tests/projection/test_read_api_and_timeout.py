@@ -45,6 +45,8 @@ def test_unknown_user_has_no_sessions_and_openapi_lists_the_read_routes(client: 
     assert client.get("/session_manager/users/nobody/sessions", headers=as_user(client, "nobody")).json() == {
         "user_id": "nobody",
         "sessions": [],
+        "next_cursor": None,
+        "next": None,
     }
     document = client.get("/openapi.json").json()
     validate(document)

@@ -206,7 +206,7 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     @invariant()
     def live_projection_equals_rebuild(self) -> None:
-        live = dump(self.app.state.services.projection.engine)
+        live = dump(self.app.state.services.projection)
         assert live == rebuilt_dump(self.settings, self.root)
         assert {sid for sid, s in live["sessions"].items() if s["status"] == "closed"} == self.closed
 

@@ -38,7 +38,7 @@ def _tree(settings: Settings) -> set[Path]:
 def test_unsafe_user_id_never_touches_disk(client, settings: Settings, reliability_report) -> None:
     attempts = 0
 
-    @hypothesis_settings(max_examples=EXAMPLES, derandomize=True, database=None)
+    @hypothesis_settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None)
     @given(user_id=st.text(max_size=80).filter(lambda text: not SAFE.match(text)))
     def post_start(user_id: str) -> None:
         nonlocal attempts

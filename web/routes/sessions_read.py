@@ -6,19 +6,40 @@ another user's session, list or record is answered exactly like an unknown one (
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from a3cp.schemas import AuditAction, RecordId, RecordLocation, SessionDetail, UserSessions
+from a3cp.schemas import (
+    DEFAULT_PAGE_LIMIT,
+    MAX_PAGE_LIMIT,
+    AuditAction,
+    RecordId,
+    RecordLocation,
+    SessionDetail,
+    SessionsPageQuery,
+    UserSessions,
+)
 from web.access import data_request
 from web.errors import rejected_from_validation
 from web.openapi import Operation
 
 _RECORD_ID = TypeAdapter(RecordId)
 READ_ERRORS = (400, 401, 403, 404, 503)  # bad id, no account, cross-site, not found or not granted, down
+# The list's query parameters, as SessionsPageQuery parses them.
+PAGE_PARAMETERS = (
+    {
+        "name": "limit",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_LIMIT, "default": DEFAULT_PAGE_LIMIT},
+    },
+    {"name": "cursor", "in": "query", "required": False, "schema": {"type": "string"}},
+)
 
 
 def record_id_param(request: Request) -> str:
@@ -37,10 +58,23 @@ async def get_session(request: Request) -> JSONResponse:
     return JSONResponse(found.model_dump(mode="json"))
 
 
+def page_query(request: Request) -> SessionsPageQuery:
+    """`limit` and `cursor` of a list request, or a 400 naming the one that is wrong."""
+    try:
+        return SessionsPageQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise rejected_from_validation(exc) from None
+
+
 async def get_user_sessions(request: Request) -> JSONResponse:
     async with data_request(request, AuditAction.READ_USER_SESSIONS) as access:
+        page = page_query(request)
         reads = request.app.state.services.reads
-        found = await run_in_threadpool(reads.user_sessions, request.path_params["user_id"], access.visible)
+        user_id = request.path_params["user_id"]
+        found = await run_in_threadpool(reads.user_sessions, user_id, access.visible, page)
+    if found.next_cursor is not None:
+        query = urlencode({"limit": page.limit, "cursor": found.next_cursor})
+        found = found.model_copy(update={"next": f"{request.url.path}?{query}"})
     return JSONResponse(found.model_dump(mode="json"))
 
 
@@ -69,9 +103,10 @@ operations = [
     Operation(
         "/session_manager/users/{user_id}/sessions",
         "GET",
-        "A granted user's sessions, oldest first, with captures",
+        "One page of a granted user's sessions, oldest first, with captures",
         {200: UserSessions},
         path_params=("user_id",),
+        header_params=PAGE_PARAMETERS,
         error_statuses=READ_ERRORS,
     ),
     Operation(

@@ -70,19 +70,27 @@ async function captureTable(session) {
   return table;
 }
 
-async function load(userId) {
+const PAGE_SIZE = 20;
+let shown = { sessions: 0, captures: 0 };
+
+// One page of the list (the API pages it: `next` is the URL of the following page, null on the last).
+async function load(userId, url) {
   view.clearError();
-  container.replaceChildren();
+  if (!url) {
+    container.replaceChildren();
+    shown = { sessions: 0, captures: 0 };
+  }
+  document.getElementById("more-sessions")?.remove();
   view.say(`Loading the sessions of ${userId}…`);
-  let sessions;
+  let body;
   try {
-    const body = await getJson(`/session_manager/users/${encodeURIComponent(userId)}/sessions`);
-    sessions = body.sessions || [];
+    body = await getJson(url || `/session_manager/users/${encodeURIComponent(userId)}/sessions?limit=${PAGE_SIZE}`);
   } catch (err) {
     view.error(err instanceof ApiError ? err.message : String(err));
     view.say("Could not load the sessions.");
     return;
   }
+  const sessions = body.sessions || [];
   for (const session of sessions) {
     const section = el("section");
     section.append(el("h2", `Session ${session.session_id}`));
@@ -91,8 +99,17 @@ async function load(userId) {
     section.append(facts, await captureTable(session));
     container.append(section);
   }
-  const count = sessions.reduce((n, s) => n + (s.captures || []).length, 0);
-  view.say(`${sessions.length} session(s) and ${count} capture(s) for ${userId}.`);
+  shown.sessions += sessions.length;
+  shown.captures += sessions.reduce((n, s) => n + (s.captures || []).length, 0);
+  view.say(`${shown.sessions} session(s) and ${shown.captures} capture(s) for ${userId}` +
+    (body.next ? " so far." : "."));
+  if (body.next) {
+    const more = el("button", "More sessions");
+    more.id = "more-sessions";
+    more.type = "button";
+    more.addEventListener("click", () => load(userId, body.next));
+    container.after(more);
+  }
 }
 
 document.getElementById("lookup").addEventListener("submit", (event) => {
