@@ -78,7 +78,7 @@ class ReadService:
     def every_user_session(self, user_id: str, visible: Callable[[str], bool]) -> Iterator[SessionDetail]:
         """All of the user's sessions, oldest first, page by page (for the services that need every
         capture of a person, such as the recognizer's vocabulary)."""
-        page = SessionsPageQuery(limit=MAX_PAGE_LIMIT)
+        page = SessionsPageQuery.model_validate({"limit": MAX_PAGE_LIMIT})
         while True:
             found = self.user_sessions(user_id, visible, page)
             yield from found.sessions
