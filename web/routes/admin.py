@@ -42,9 +42,10 @@ from web.auth import (
 from web.body import parse_json_body
 from web.errors import RequestRejected
 from web.openapi import Operation
-from web.pages import error_block, render_page
+from web.pages import Page, error_block, render_page
 
 ADMIN_ERRORS = (400, 401, 403, 404, 409, 413)
+ADMIN_PAGE = Page("admin.html", "A3CP: administration", "admin.js")
 
 
 def account_view(account: AccountState) -> AccountView:
@@ -101,8 +102,8 @@ async def admin_page(request: Request) -> Response:
     if auth is None:
         return login_redirect(request)
     if authorize(auth.principal, Action.MANAGE_ACCOUNTS) is not Decision.ALLOWED:
-        return render_page("admin.html", 403, error=error_block("This page is for administrators."))
-    return render_page("admin.html", error="")
+        return render_page(ADMIN_PAGE, 403, error=error_block("This page is for administrators."))
+    return render_page(ADMIN_PAGE, error="")
 
 
 async def list_accounts(request: Request) -> JSONResponse:

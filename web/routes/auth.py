@@ -34,10 +34,12 @@ from web.auth import (
 from web.body import read_capped
 from web.errors import RequestRejected, rejected_from_validation
 from web.openapi import Operation
-from web.pages import error_block, render_page
+from web.pages import Page, error_block, render_page
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 SETUP_PATH = "/setup/{secret}"
+LOGIN_PAGE = Page("login.html", "A3CP: log in", logged_in=False)
+SETUP_PAGE = Page("setup.html", "A3CP: create the first administrator", logged_in=False)
 
 
 def _is_form(request: Request) -> bool:
@@ -80,7 +82,7 @@ def _login_failed(request: Request, exc: AccountError, following: str | None, fo
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Throttled) else {}
     if form:
         return render_page(
-            "login.html", status, headers=headers, error=error_block(exc.message), next=safe_next(following)
+            LOGIN_PAGE, status, headers=headers, error=error_block(exc.message), next=safe_next(following)
         )
     code = "too_many_attempts" if throttled else "unauthenticated"
     fields = [] if throttled else [FieldError(field="password", message="wrong username or password")]
@@ -127,11 +129,11 @@ async def whoami(request: Request) -> JSONResponse:
 
 
 async def login_page(request: Request) -> Response:
-    return render_page("login.html", error="", next=safe_next(request.query_params.get("next")))
+    return render_page(LOGIN_PAGE, error="", next=safe_next(request.query_params.get("next")))
 
 
 def _setup_page(request: Request, status: int = 200, message: str | None = None) -> Response:
-    return render_page("setup.html", status, error=error_block(message), action=request.url.path)
+    return render_page(SETUP_PAGE, status, error=error_block(message), action=request.url.path)
 
 
 async def setup_page(request: Request) -> Response:

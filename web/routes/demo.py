@@ -1,10 +1,10 @@
 """The demo pages (`/demo/session`, `/demo/gesture`, `/demo/sessions`, `/demo/review`, `/demo/try`) and
 their static assets.
 
-Plain HTML files from web/templates/ and vanilla ES modules + CSS from web/static/, served by the same
-app (same origin as the API and the capture WebSocket). Not linked from any menu. A page needs a login
-(otherwise it redirects to /login and back); its scripts then read the account and its granted users from
-`GET /auth/me` and call the API with the login cookie.
+Pages rendered in the one layout (web/pages.py) and vanilla ES modules + CSS from web/static/, served by
+the same app (same origin as the API and the capture WebSocket). Not linked from any menu. A page needs a
+login (otherwise it redirects to /login and back); its scripts then read the account and its granted users
+from `GET /auth/me` and call the API with the login cookie.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -23,25 +23,17 @@ from a3cp.services.verify import check_feature_event, load_feature_event
 from web.access import data_request
 from web.auth import authenticate, login_redirect
 from web.openapi import Operation
+from web.pages import Page, render_page
 from web.routes.sessions_read import READ_ERRORS, record_id_param
 
-WEB_DIR = Path(__file__).resolve().parent.parent
-TEMPLATES = WEB_DIR / "templates"
-STATIC = WEB_DIR / "static"
+STATIC = Path(__file__).resolve().parent.parent / "static"
 PAGES = {
-    "session": "demo_session.html",
-    "gesture": "demo_gesture.html",
-    "sessions": "demo_sessions.html",
-    "review": "demo_review.html",  # ?record_id=...: playback and curation of one capture
-    "try": "demo_try.html",  # the recognizer (docs/recognition.md)
-}
-# The pages load only same-origin scripts and talk only to this origin (HTTP and WebSocket).
-_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; connect-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
-        "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-    ),
+    "session": Page("demo_session.html", "A3CP demo: start a session", "session_page.js"),
+    "gesture": Page("demo_gesture.html", "A3CP demo: capture a gesture", "gesture_page.js"),
+    "sessions": Page("demo_sessions.html", "A3CP demo: sessions and captures", "sessions_page.js"),
+    # ?record_id=...: playback and curation of one capture
+    "review": Page("demo_review.html", "A3CP demo: review a capture", "review_page.js"),
+    "try": Page("demo_try.html", "A3CP demo: try the recognizer", "try_page.js"),  # docs/recognition.md
 }
 
 
@@ -49,7 +41,7 @@ def _page(name: str) -> Route:
     async def endpoint(request: Request) -> Response:
         if await authenticate(request) is None:
             return login_redirect(request)
-        return FileResponse(TEMPLATES / PAGES[name], media_type="text/html", headers=_HEADERS)
+        return render_page(PAGES[name])
 
     return Route(f"/demo/{name}", endpoint, methods=["GET"], name=f"demo_{name}")
 
