@@ -207,4 +207,13 @@ operations: list[Any] = [
     Operation(
         "/exports", "GET", "The exports this account may download", {200: ExportsList}, error_statuses=(401,)
     ),
+    Operation(
+        "/exports/{export_id}",
+        "GET",
+        "Download one export (its maker or an admin) as one streamed tar",
+        {},
+        path_params=("export_id",),
+        error_statuses=(400, 401, 404),
+        binary_responses={200: (ARCHIVE_MEDIA_TYPE, "The export's folder as a tar (docs/export.md)")},
+    ),
 ]
