@@ -202,12 +202,21 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         help="one more host name or IP address in the generated certificate, repeatable (also "
         "A3CP_TLS_NAMES, comma-separated): how tablets reach this machine, e.g. a Docker host's LAN address",
     )
+    serve.add_argument(
+        "--link-host",
+        default=os.environ.get("A3CP_LINK_HOST", ""),
+        metavar="NAME",
+        help="the host name the printed setup link uses (also A3CP_LINK_HOST; default: the bind address, "
+        "or this machine's name when binding all interfaces): a container's own name means nothing to a user",
+    )
     serve.add_argument("--tls-cert", type=Path, help="the server certificate (PEM), with --tls-key")
     serve.add_argument("--tls-key", type=Path, help="its private key (PEM)")
 
 
-def _link_host(host: str) -> str:
-    if host in {"0.0.0.0", "::", ""}:
+def _link_host(host: str, link_host: str) -> str:
+    if link_host:
+        host = link_host
+    elif host in {"0.0.0.0", "::", ""}:
         return socket.gethostname()
     return f"[{host}]" if ":" in host else host
 
@@ -231,7 +240,7 @@ def prepare_serve(args: argparse.Namespace) -> dict[str, Any]:
     if secret is not None:  # the extractor role serves no pages: its ingest peer prints the link
         scheme = "https" if args.tls else "http"
         print("No account exists yet. Open this one-time link (valid 1 hour) to create the first admin:")
-        print(f"  {scheme}://{_link_host(args.host)}:{args.port}/setup/{secret}", flush=True)
+        print(f"  {scheme}://{_link_host(args.host, args.link_host)}:{args.port}/setup/{secret}", flush=True)
         print(
             "Then, on /admin, create a carer and grant them a person; the carer opens /demo/gesture, "
             "records the person's consent there and captures (README: Accounts and the first run)."

@@ -1,6 +1,6 @@
 """Real `a3cp serve` processes on 127.0.0.1: HTTPS with the generated local CA (also as the containers turn
-it on: A3CP_TLS, A3CP_TLS_NAMES, and their health probe), the first-run setup link, and the audit record of
-an answered request surviving a SIGKILL right after the answer.
+it on: A3CP_TLS, A3CP_TLS_NAMES, and their health probe), the first-run setup link (A3CP_LINK_HOST), and
+the audit record of an answered request surviving a SIGKILL right after the answer.
 
 The servers run the ingest role (no MediaPipe import: they start fast); the routes tested are the same.
 """
@@ -134,7 +134,8 @@ def _health_probe(server: Served, tls: str) -> int:
 def test_tls_from_the_environment_names_the_extra_hosts_and_the_probe_follows_it(
     settings: Settings, served: list[Served]
 ) -> None:
-    tls_env = {"A3CP_TLS": "1", "A3CP_TLS_NAMES": "a3cp-box.lan, 192.0.2.7"}  # as docker-compose.yml sets
+    # as docker-compose.yml sets them: the setup link names the host a user opens, not this machine
+    tls_env = {"A3CP_TLS": "1", "A3CP_TLS_NAMES": "a3cp-box.lan, 192.0.2.7", "A3CP_LINK_HOST": "a3cp-box.lan"}
     server = Served(settings, env=tls_env)
     served.append(server)
     trust_only_ca = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -150,6 +151,7 @@ def test_tls_from_the_environment_names_the_extra_hosts_and_the_probe_follows_it
     assert ipaddress.ip_address("192.0.2.7") in sans.get_values_for_type(x509.IPAddress)
     assert _health_probe(server, "1") == 0
     assert _health_probe(server, "0") == 1  # plain HTTP to a TLS port: not healthy
+    assert re.search(rf"https://a3cp-box\.lan:{server.port}/setup/[A-Za-z0-9_-]+", server.output())
 
     server.stop()
     plain = Served(settings)
