@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from a3cp.accounts.events import AccessEvent, access_record, parse_access_event
+from a3cp.accounts.events import AccessEvent, parse_access_event
 from a3cp.accounts.state import AccessState, apply
 from eventstore import WrongExpectedPosition, append_event, read_log_from
 
@@ -52,7 +52,7 @@ class AccessDirectory:
                 state = self._catch_up()
                 event = decide(state)
                 try:
-                    append_event(self._path, access_record(event), expected_position=self._position)
+                    append_event(self._path, event.to_record(), expected_position=self._position)
                 except WrongExpectedPosition:
                     continue  # another process appended first: decide again on the new state
                 self._catch_up()

@@ -9,24 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from a3cp.accounts.policy import Role
-from a3cp.config import SCHEMA_VERSION
-from a3cp.schemas import PerformerId, RecordId, SafeId, Timestamp, new_record_id, utc_now
+from a3cp.domain.events import StreamEvent
+from a3cp.schemas import SafeId, Timestamp
 
 ACCESS_SOURCE = "accounts"
 TokenId = Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", description="A token's public id (not its secret)")]
 
 
-class _AccessEvent(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _AccessEvent(StreamEvent):
+    model_config = ConfigDict(extra="forbid")
 
-    schema_version: str = SCHEMA_VERSION
-    record_id: RecordId = Field(default_factory=new_record_id)
-    timestamp: Timestamp = Field(default_factory=utc_now)
     source: str = ACCESS_SOURCE
-    performer_id: PerformerId
     account: SafeId
 
 
@@ -86,8 +82,3 @@ _ADAPTER: TypeAdapter[AccessEvent] = TypeAdapter(AccessEvent)
 def parse_access_event(record: dict[str, Any]) -> AccessEvent:
     """Validate one log line's object into its typed event (pydantic.ValidationError when it is not one)."""
     return _ADAPTER.validate_python(record)
-
-
-def access_record(event: AccessEvent) -> dict[str, Any]:
-    """The log line's object for `event` (what the recorder appends)."""
-    return event.model_dump(mode="json", exclude_none=True)

@@ -17,12 +17,12 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+from pydantic import Field, StringConstraints, TypeAdapter, ValidationError
 
-from a3cp.config import SCHEMA_VERSION
 from a3cp.domain.errors import DomainError, RecordNotFound
+from a3cp.domain.events import UserStreamEvent
 from a3cp.landmarks.layout import PARTS
-from a3cp.schemas.base import PerformerId, RecordId, SafeId, Timestamp, new_record_id, utc_now
+from a3cp.schemas.base import PerformerId, RecordId, SafeId, Timestamp
 
 Scope = Literal["capture", "store_face", "research", "train"]
 SCOPES: tuple[Scope, ...] = ("capture", "store_face", "research", "train")
@@ -45,24 +45,8 @@ class CaptureErasedError(DomainError):
     code = "capture_erased"
 
 
-class _UserEvent(BaseModel):
-    """The envelope of a per-user event (no session: consent outlives sessions)."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    schema_version: str = SCHEMA_VERSION
-    record_id: RecordId = Field(default_factory=new_record_id)
-    user_id: SafeId
-    timestamp: Timestamp = Field(default_factory=utc_now)
+class _UserEvent(UserStreamEvent):
     source: str = CONSENT_SOURCE
-    performer_id: PerformerId
-
-    def to_record(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True)
-
-
-# The envelope other per-user streams reuse (a3cp.domain.recognition).
-UserEventEnvelope = _UserEvent
 
 
 class ConsentGranted(_UserEvent):

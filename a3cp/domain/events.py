@@ -1,4 +1,5 @@
-"""The recorded events, one class per kind, on the shared envelope (a3cp.schemas.EventEnvelope).
+"""The recorded events, one class per kind, on the shared envelope (a3cp.schemas.EventEnvelope), and
+the envelope of the streams beside the session logs (`StreamEvent`, `UserStreamEvent`).
 
 Built here and nowhere else: the session and timeout decisions, and the capture policy's
 `feature_event`, construct these classes; `to_record` turns one into the dict the recorder writes
@@ -14,10 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from a3cp.config import SCHEMA_VERSION
-from a3cp.schemas.base import EventEnvelope, SchemaVersion
+from a3cp.schemas.base import (
+    EventEnvelope,
+    PerformerId,
+    RecordId,
+    SafeId,
+    SchemaVersion,
+    Timestamp,
+    new_record_id,
+    utc_now,
+)
 
 START_EVENT: Final = "session.start"
 END_EVENT: Final = "session.end"
@@ -37,6 +47,31 @@ class RecordedEvent(EventEnvelope):
     def to_record(self) -> dict[str, Any]:
         """The JSON object the recorder appends."""
         return self.model_dump(mode="json", exclude_none=True)
+
+
+class StreamEvent(BaseModel):
+    """The envelope of an event in a stream beside the session logs (access, consent, recognition):
+    no session, a fresh record_id and the time it was made; each stream's kinds set their `source`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_version: str = SCHEMA_VERSION
+    record_id: RecordId = Field(default_factory=new_record_id)
+    timestamp: Timestamp = Field(default_factory=utc_now)
+    source: str
+    performer_id: PerformerId
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON object the recorder appends."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class UserStreamEvent(StreamEvent):
+    """An event of one person's own streams (consent, recognition): they outlive sessions."""
+
+    model_config = ConfigDict(extra="allow")
+
+    user_id: SafeId
 
 
 class SessionStarted(RecordedEvent):

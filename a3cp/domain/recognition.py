@@ -13,8 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from a3cp.domain.consent import Sha256, ShortText, UserConsentState, UserEventEnvelope
+from a3cp.domain.consent import Sha256, ShortText, UserConsentState
 from a3cp.domain.errors import DomainError
+from a3cp.domain.events import UserStreamEvent
 from a3cp.schemas.base import RecordId, SafeId
 
 RECOGNITION_SOURCE = "recognizer"
@@ -40,7 +41,7 @@ class ScoredLabel(BaseModel):
     score: float
 
 
-class RecognizerBuilt(UserEventEnvelope):
+class RecognizerBuilt(UserStreamEvent):
     event: Literal["recognizer.built"] = "recognizer.built"
     source: str = RECOGNITION_SOURCE
     model_hash: Sha256
@@ -49,7 +50,7 @@ class RecognizerBuilt(UserEventEnvelope):
     labels: dict[str, int]  # label -> examples
 
 
-class GestureRecognized(UserEventEnvelope):
+class GestureRecognized(UserStreamEvent):
     event: Literal["gesture.recognized"] = "gesture.recognized"
     source: str = RECOGNITION_SOURCE
     capture_record_id: RecordId

@@ -14,7 +14,6 @@ from a3cp.accounts.events import (
     RoleChanged,
     TokenIssued,
     TokenRevoked,
-    access_record,
     parse_access_event,
 )
 from a3cp.accounts.policy import DATA_ACTIONS, Action, Decision, Principal, Role, authorize
@@ -107,7 +106,7 @@ def test_fold_skips_events_that_no_longer_apply() -> None:
 
 def test_events_round_trip_through_their_log_record() -> None:
     event = GrantAdded(performer_id="boss", account="cara", user_id="u1")
-    record = access_record(event)
+    record = event.to_record()
     assert {"schema_version", "record_id", "timestamp", "source", "performer_id", "event", "user_id"} <= set(
         record
     )

@@ -53,7 +53,7 @@ EXAMPLES = 60
 
 def _path_for(template: str, session_id: str, record_id: str) -> str:
     values = {"session_id": session_id, "record_id": record_id, "user_id": "u1", "name": "cara"}
-    values |= {"handle": "h" * 16, "secret": "s" * 32}
+    values |= {"handle": "h" * 16, "secret": "s" * 32, "export_id": "e" * 16}
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
 
 

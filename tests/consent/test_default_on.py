@@ -4,12 +4,12 @@ included (README, "Accounts and the first run")."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
 from a3cp.accounts.cli import prepare_serve
+from a3cp.cli import build_parser
 from a3cp.config import Settings
 
 pytestmark = pytest.mark.fast
@@ -29,7 +29,9 @@ def test_only_zero_turns_enforcement_off(
 def _serve_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], root: Path) -> str:
     monkeypatch.setenv("DATA_ROOT", str(root / "data"))
     monkeypatch.setenv("LOG_ROOT", str(root / "logs"))
-    args = argparse.Namespace(tls=False, host="127.0.0.1", port=8000, role="all", tls_cert=None, tls_key=None)
+    args = build_parser().parse_args(
+        ["serve", "--host", "127.0.0.1", "--port", "8000"]
+    )  # as `a3cp serve`
     assert prepare_serve(args) == {}
     return capsys.readouterr().out
 
