@@ -67,7 +67,7 @@ class Services:
         return cls(
             settings=settings,
             session_log=session_log,
-            sessions=SessionService(session_log, reads.find_record),
+            sessions=SessionService(session_log, reads.find_record, reads.active_sessions),
             projection=projection,
             sweeper=sweeper,
             reads=reads,

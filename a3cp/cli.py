@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     os.environ["A3CP_ROLE"] = args.role  # read by Settings.from_env() inside the app factory
     tls = prepare_serve(args)
-    limits = uvicorn_options(Settings.from_env().http_limits)  # docs/limits.md
+    limits = uvicorn_options(Settings.from_env().http_limits, args.workers)  # docs/limits.md
     uvicorn.run(
         "web.app:create_app",
         factory=True,
@@ -145,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=ROLES,
         default="all",
         help="all: one process; ingest: forwards captures to A3CP_EXTRACTOR_URL; extractor: runs MediaPipe",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes sharing the port, the logs and the projection (docs/benchmarks.md)",
     )
     add_serve_options(serve)
     serve.set_defaults(handler=_serve)

@@ -44,6 +44,7 @@ class ServerProcess:
     port: int
     env: dict[str, str]
     log_path: Path
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -53,7 +54,7 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         prelude = _BLOCK_EXTRACTOR_DEPS if self.role == "ingest" else "import sys; "
         argv = [sys.executable, "-c", prelude + _RUN_CLI, "serve", "--role", self.role]
-        argv += ["--host", "127.0.0.1", "--port", str(self.port)]
+        argv += ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self._wait_healthy()

@@ -45,14 +45,14 @@ class Server:
 
 
 @contextmanager
-def served(root: Path, users: tuple[str, ...]) -> Iterator[Server]:
-    """`a3cp serve` (role all, fdatasync on, SQLite projection) on data under `root`, with the carer
-    `carer01` granted `users`."""
+def served(root: Path, users: tuple[str, ...], workers: int = 1) -> Iterator[Server]:
+    """`a3cp serve` (role all, fdatasync on, SQLite projection, `workers` processes) on data under
+    `root`, with the carer `carer01` granted `users`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("A3CP_")}
     # Its clients record no consent (docs/privacy.md): consent is not what a benchmark measures.
     env.update(DATA_ROOT=str(root / "data"), LOG_ROOT=str(root / "logs"), A3CP_CONSENT_REQUIRED="0")
     headers = provision(env, PERFORMER, users)
-    process = ServerProcess("all", free_port(), env, root / "server.log").start()
+    process = ServerProcess("all", free_port(), env, root / "server.log", workers).start()
     try:
         assert process.process is not None
         yield Server(process.url, process.process.pid, headers)

@@ -27,8 +27,14 @@ class SessionRow(Base):
     """One session, folded from its log: the first start and the first end win."""
 
     __tablename__ = "sessions"
-    # the paginated list of a user's sessions walks this index in its order (projections/pages.py)
-    __table_args__ = (Index("ix_sessions_user_start", "user_id", "start_time", "session_id"),)
+    # projections/queries.py: the paginated list of a user's sessions walks the first index in its
+    # order; sessions.start finds the person's active session through the second; the timeout sweep
+    # reads only active sessions through the third: none grows with the closed sessions
+    __table_args__ = (
+        Index("ix_sessions_user_start", "user_id", "start_time", "session_id"),
+        Index("ix_sessions_user_status", "user_id", "status"),
+        Index("ix_sessions_status_activity", "status", "last_activity"),
+    )
 
     session_id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[str] = mapped_column(ID)

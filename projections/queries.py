@@ -101,6 +101,12 @@ def _details(conn: Connection, store: SessionLogStore, rows: list[RowMapping]) -
     ]
 
 
+def session_owner(engine: Engine, session_id: str) -> str | None:
+    """The user of the session, if the projection has seen its start."""
+    with engine.connect() as conn:
+        return conn.execute(select(SessionRow.user_id).where(SessionRow.session_id == session_id)).scalar()
+
+
 def session(engine: Engine, store: SessionLogStore, session_id: str) -> SessionDetail | None:
     """One session, or None if the projection has not seen its start."""
     with engine.connect() as conn:
@@ -181,6 +187,14 @@ def _location(event: RecordedEvent, name: str, offset: int, position: int) -> Re
         log_position=position,
         **fields,
     )
+
+
+def active_sessions(engine: Engine, user_id: str) -> list[str]:
+    """The ids of the user's sessions the projection has as active (ix_sessions_user_status: one probe,
+    however many closed sessions the user has)."""
+    query = select(SessionRow.session_id).where(SessionRow.user_id == user_id, SessionRow.status == "active")
+    with engine.connect() as conn:
+        return list(conn.execute(query.order_by(SessionRow.session_id)).scalars())
 
 
 def idle_sessions(engine: Engine, last_activity_before: str) -> list[tuple[str, str]]:

@@ -136,6 +136,19 @@ class Projection:
         self._applied[name] = max(read.end_offset, self._applied.get(name, 0))
         return CatchUp(files=1, events=len(read.events), torn=len(read.torn))
 
+    def refresh_log(self, name: str) -> CatchUp:
+        """Apply log `name`'s new lines, if it has any: one read of its tail past what is known to be
+        applied, and a write transaction only when there is something new. What a read of one session
+        does instead of a scan of every log, so its cost does not grow with the number of logs."""
+        applied = self._applied.get(name)
+        if applied is None:
+            with self.engine.connect() as conn:
+                stored = conn.execute(select(LogCheckpoint.end_offset).where(LogCheckpoint.path == name))
+                applied = stored.scalar() or 0
+        if self.store.read_from(name, applied).end_offset == applied:
+            return CatchUp()
+        return self.catch_up_log(name)
+
     def after_append(self, name: str) -> None:
         """SessionLog listener: apply the new line of log `name` now. A failure only delays the
         projection (the event is already durable in its log), so it is logged and the next catch-up
@@ -162,14 +175,18 @@ class Projection:
         callers that can accept missing, for that long, what other processes appended (this
         process's own appends are applied at once by `after_append`).
         """
-        if max_age_s > 0 and time.monotonic() - self._last_scan < max_age_s:
-            return CatchUp()
-        return self.run(self._catch_up)
+        if max_age_s > 0:
+            if time.monotonic() - self._last_scan < max_age_s:
+                return CatchUp()
+            return self.run(lambda: self._catch_up(wait=False))
+        return self.run(lambda: self._catch_up(wait=True))
 
-    def _catch_up(self) -> CatchUp:
-        """Runs before every read, so it must cost little when nothing changed: one directory scan
-        with a size per log, compared with the offsets this process already knows are applied (a
-        lower bound of the checkpoints, loaded once); only logs that grew are opened."""
+    def _catch_up(self, wait: bool) -> CatchUp:
+        """It must cost little when nothing changed: one directory scan with a size per log, compared
+        with the offsets this process already knows are applied (a lower bound of the checkpoints,
+        loaded once); only logs that grew are opened. Unless `wait`, a grown log is left for later when
+        another thread of this process is writing the projection (most likely that log's own append
+        listener: a periodic scan must not queue a request behind it; bench.api --profile)."""
         self._last_scan = time.monotonic()
         if not self._applied:
             with self.engine.connect() as conn:
@@ -177,7 +194,13 @@ class Projection:
         grown = sorted(name for name, size in self.store.log_sizes() if size > self._applied.get(name, -1))
         total = CatchUp()
         for name in grown:
-            total += self.catch_up_log(name)
+            if wait:
+                total += self.catch_up_log(name)
+            elif self._writer.acquire(blocking=False):
+                try:
+                    total += self.catch_up_log(name)
+                finally:
+                    self._writer.release()
         return total + self._catch_up_streams()
 
     def _catch_up_streams(self) -> CatchUp:

@@ -122,10 +122,11 @@ def protocol_for(limits: HttpLimits) -> type[LimitedH11Protocol]:
     return type("BoundH11Protocol", (LimitedH11Protocol,), {"limits": limits, "per_client": Counter()})
 
 
-def uvicorn_options(limits: HttpLimits) -> dict[str, Any]:
-    """uvicorn.run keyword arguments for these limits."""
+def uvicorn_options(limits: HttpLimits, workers: int = 1) -> dict[str, Any]:
+    """uvicorn.run keyword arguments for these limits (several workers: by name, web/worker_protocol.py)."""
     return {
-        "http": protocol_for(limits),
+        "http": protocol_for(limits) if workers == 1 else "web.worker_protocol:WorkerH11Protocol",
+        "workers": workers,
         "h11_max_incomplete_event_size": limits.max_head_bytes,
         "limit_concurrency": limits.max_connections,
         "timeout_keep_alive": 5,

@@ -38,19 +38,34 @@ class ReadService:
         self.projection = projection
         self.sweeper = sweeper
 
-    def _fresh(self, query: Callable[[], T]) -> T:
-        """`query()` after the timeout sweep (which catches up first; its own appends are applied by
-        the append listener), both on an intact projection."""
+    def _fresh(self, query: Callable[[], T], scan_every_log: bool = True) -> T:
+        """`query()` after the timeout sweep (its own appends are applied by the append listener), both
+        on an intact projection. The sweep scans every log first; unless `scan_every_log`, at most once
+        per RECORD_CHECK_SCAN_INTERVAL_S: a single-item read then brings only its own log up to date."""
+        interval = 0.0 if scan_every_log else RECORD_CHECK_SCAN_INTERVAL_S
 
         def work() -> T:
-            self.sweeper.sweep()
+            self.sweeper.sweep(max_age_s=interval)
             return query()
 
         return self.projection.run(work)
 
     def session(self, session_id: str, visible: Callable[[str], bool]) -> SessionDetail:
+        """Flat in the number of logs: the session's own log is brought up to date, not every log
+        (every process applies its own appends before answering, into the database all share); only
+        a session the projection has not seen makes a scan of every log, as a last look."""
         require_safe_id(session_id, "session_id")
-        found = self._fresh(lambda: queries.session(*self._sources, session_id))
+        engine, store = self._sources
+
+        def query() -> SessionDetail | None:
+            owner = queries.session_owner(engine, session_id)
+            if owner is None:
+                self.projection.catch_up()
+            else:
+                self.projection.refresh_log(store.log_name(owner, session_id))
+            return queries.session(engine, store, session_id)
+
+        found = self._fresh(query, scan_every_log=False)
         if found is None or not visible(found.user_id):
             raise SessionNotFound(f"no session {session_id}", "session_id")
         return found
@@ -106,9 +121,35 @@ class ReadService:
             )
             return None
 
+    def active_sessions(self, user_id: str) -> list[str] | None:
+        """The ids of the sessions of `user_id` the projection has as active (after the same catch-up as
+        `find_record`), or None when the projection is unavailable: then the caller asks the logs.
+
+        Every process applies its own appends before it answers (the append listener), and all share
+        the database, so a start recorded by any process is seen here; only one whose listener failed
+        waits for the next scan, at most RECORD_CHECK_SCAN_INTERVAL_S."""
+
+        def work() -> list[str]:
+            self.projection.catch_up(max_age_s=RECORD_CHECK_SCAN_INTERVAL_S)
+            return queries.active_sessions(self.projection.engine, user_id)
+
+        try:
+            return self.projection.run(work)
+        except ProjectionUnavailable:
+            logger.warning("projection unavailable; %s's active session looked for in every log", user_id)
+            return None
+
     def record(self, record_id: str, visible: Callable[[str], bool]) -> RecordLocation:
-        """`record_id` must already be in canonical UUIDv4 form (the route validates it)."""
-        found = self._fresh(lambda: queries.record(*self._sources, record_id))
+        """`record_id` must already be in canonical UUIDv4 form (the route validates it). A logged record
+        never changes, so one found is answered as is; one not found makes a scan of every log first."""
+
+        def query() -> RecordLocation | None:
+            found = queries.record(*self._sources, record_id)
+            if found is None and self.projection.catch_up().events:
+                found = queries.record(*self._sources, record_id)
+            return found
+
+        found = self._fresh(query, scan_every_log=False)
         if found is None or not visible(found.user_id):
             raise RecordNotFound(f"no record {record_id}", "record_id")
         return found

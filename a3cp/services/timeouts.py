@@ -27,12 +27,15 @@ class TimeoutSweeper:
         self.projection = projection
         self.timeout_s = timeout_s
 
-    def sweep(self, now: datetime | None = None) -> list[str]:
+    def sweep(self, now: datetime | None = None, max_age_s: float = 0.0) -> list[str]:
+        """`max_age_s`: the projection's scan of every log is skipped when one ran less than that long
+        ago (Projection.catch_up); a candidate is decided on its log anyway, so a lagging projection
+        only delays a timeout, by at most that long."""
         moment = now or datetime.now(UTC)
         cutoff = format_timestamp(moment - timedelta(seconds=self.timeout_s))
 
         def candidates() -> list[tuple[str, str]]:
-            self.projection.catch_up()
+            self.projection.catch_up(max_age_s=max_age_s)
             return queries.idle_sessions(self.projection.engine, cutoff)
 
         closed = []

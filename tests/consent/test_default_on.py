@@ -29,9 +29,7 @@ def test_only_zero_turns_enforcement_off(
 def _serve_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], root: Path) -> str:
     monkeypatch.setenv("DATA_ROOT", str(root / "data"))
     monkeypatch.setenv("LOG_ROOT", str(root / "logs"))
-    args = build_parser().parse_args(
-        ["serve", "--host", "127.0.0.1", "--port", "8000"]
-    )  # as `a3cp serve`
+    args = build_parser().parse_args(["serve", "--host", "127.0.0.1", "--port", "8000"])  # as `a3cp serve`
     assert prepare_serve(args) == {}
     return capsys.readouterr().out
 

@@ -162,3 +162,38 @@ def test_one_active_session_per_person(service: SessionService, store: MemoryLog
     after = service.start(start())
     assert after.session_id != first.session_id and after.record_id != first.record_id
     assert sorted(store.session_ids("ana")) == sorted([first.session_id, after.session_id])
+
+
+class _CountingStore(MemoryLogStore):
+    """A memory store that counts whole-log reads per session."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: list[str] = []
+
+    def read(self, user_id: str, session_id: str) -> Any:
+        self.reads.append(session_id)
+        return super().read(user_id, session_id)
+
+
+def test_a_start_reads_only_the_logs_of_the_active_candidates() -> None:
+    """With a projection naming the person's active sessions, a start reads those logs and its own, not
+    every closed one; the answer is still decided on the logs (a stale candidate that is closed in its
+    log does not count), and without an answer from the projection every log is read."""
+    store = _CountingStore()
+    plain = SessionService(SessionLog(store))
+    closed = []
+    for _ in range(5):
+        closed.append(plain.start(start()).session_id)
+        plain.end(end(closed[-1]))
+    active: list[str] | None = [closed[0]]  # stale: the projection lags behind the end of closed[0]
+    service = SessionService(SessionLog(store), find_active=lambda user_id: active)
+    store.reads.clear()
+    first = service.start(start())
+    assert set(store.reads) == {first.session_id, closed[0]}
+    active = [first.session_id]
+    assert service.start(start()) == first, "the candidate is active in its log: it is joined"
+    active = None  # the projection cannot say: every log is read
+    store.reads.clear()
+    assert service.start(start()) == first
+    assert set(closed) <= set(store.reads)
