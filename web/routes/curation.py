@@ -44,7 +44,7 @@ from web.routes.consent import audit
 from web.routes.sessions_read import record_id_param
 
 LANDMARKS_MEDIA_TYPE = "application/x-a3cp-landmarks"
-CURATION_ERRORS = (400, 401, 403, 404, 410)
+CURATION_ERRORS = (400, 401, 403, 404, 410, 503)  # ... erased, the projection (record lookup) down
 
 
 def _hidden() -> RecordNotFound:
