@@ -7,6 +7,7 @@ erased; the audit trail shows every step. axe-core finds nothing on the consent 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,17 +15,20 @@ import pytest
 from playwright.sync_api import expect
 
 from a3cp.accounts.audit import AuditTrail
+from a3cp.accounts.service import AccountService
 from a3cp.cli import main as a3cp_main
 from a3cp.config import Settings
 from a3cp.consent_texts import FOLDER
 from a3cp.storage_layout import session_features_dir, session_log_path, user_stream_path
+from bench.client import consent_body
 from eventstore import read_log
 from tests.fixtures.build import BUILD
 
-from .conftest import USER, LiveServer, log_in_carer, start_server
+from .conftest import CARER, USER, LiveServer, log_in_carer, start_server
 from .test_demo_accessibility import axe_violations
 
 TEXT_FILE = FOLDER / "a3cp-gestures.1.en.txt"
+OTHER_PERSON = "ben01"
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +206,34 @@ def test_consent_is_recorded_from_the_keyboard_with_an_end_date(consent_page: An
     expect(page.locator("#status")).to_contain_text(f"Consent recorded for {USER}: Research")
     expect(page.locator("#consent-row-research")).to_contain_text("until 2030-12-31 23:59 UTC")
     expect(page.locator("#consent-row-research")).to_contain_text("by Elias Example (self), written")
+
+
+def test_picking_another_person_takes_the_withdraw_buttons_away_at_once(
+    consent_page: Any, enforcing_server: LiveServer
+) -> None:
+    """While the next person's consent is still being read, the previous person's rows (with their
+    Withdraw and erase controls) are gone: a click meant for one person never withdraws for another."""
+    page = consent_page
+    AccountService.build(enforcing_server.settings).grant(CARER, OTHER_PERSON)
+    given = page.request.post(
+        f"{enforcing_server.url}/users/{USER}/consent",
+        data=json.dumps(consent_body("research")),
+        headers={"Origin": enforcing_server.url, "Content-Type": "application/json"},
+    )
+    assert given.status == 201, given.text()
+    page.goto("/demo/gesture")
+    page.select_option("#person", USER)
+    expect(page.locator("#btn-withdraw-research")).to_be_visible()
+    held: list[Any] = []
+    page.route(f"**/users/{OTHER_PERSON}/consent", lambda route: held.append(route))  # held until released
+    page.select_option("#person", OTHER_PERSON)
+    expect(page.locator("#consent-summary")).to_have_text(f"Reading the consent of {OTHER_PERSON}…")
+    expect(page.locator("#consent-rows button")).to_have_count(0)
+    for _ in range(100):  # the page's request reaches the route (not a timing assertion)
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page did not ask for the next person's consent"
+    held[0].continue_()
+    expect(page.locator("#consent-person")).to_have_text(OTHER_PERSON)
+    expect(page.locator("#btn-withdraw-research")).to_have_count(0)  # the other person gave none

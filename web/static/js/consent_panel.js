@@ -90,6 +90,10 @@ export class ConsentPanel {
   async show(userId) {
     this.userId = userId;
     this.consent = null;
+    // The previous person's rows (and their Withdraw buttons) go at once, not when the answer comes.
+    $("consent-rows").replaceChildren();
+    $("consent-table").hidden = true;
+    $("consent-summary").textContent = `Reading the consent of ${userId}…`;
     this.onChange();
     try {
       if (this.texts.length === 0) await this.loadTexts();
@@ -158,7 +162,8 @@ export class ConsentPanel {
       const erase = el("input", { type: "checkbox", id: `erase-${scope}` });
       const eraseLabel = el("label", { htmlFor: erase.id }, eraseWording(scope, this.consent.user_id));
       const button = el("button", { type: "button", id: `btn-withdraw-${scope}` }, `Withdraw ${name}`);
-      button.addEventListener("click", () => this.withdraw(scope, erase.checked));
+      const userId = this.consent.user_id; // the person this row shows, whoever is picked by the click
+      button.addEventListener("click", () => this.withdraw(userId, scope, erase.checked));
       withdraw.append(el("div", { className: "choice" }, erase, eraseLabel), button);
     } else {
       withdraw.textContent = "nothing to withdraw";
@@ -178,6 +183,7 @@ export class ConsentPanel {
       $(`consent-scope-${SCOPES[0].scope}`).focus();
       return;
     }
+    const userId = this.consent.user_id; // the person whose consent is shown, even if another is picked meanwhile
     const text = this.texts[Number($("consent-language").value)];
     const button = $("btn-consent-grant");
     button.disabled = true;
@@ -187,7 +193,7 @@ export class ConsentPanel {
         throw new Error("The consent text shown differs from the published one; reload the page. Nothing was recorded");
       }
       const validUntil = $("consent-valid-until").value;
-      await requestJson("POST", `/users/${encodeURIComponent(this.userId)}/consent`, {
+      await requestJson("POST", `/users/${encodeURIComponent(userId)}/consent`, {
         scopes,
         grantor: $("consent-grantor").value.trim(),
         relationship: $("consent-relationship").value,
@@ -201,7 +207,7 @@ export class ConsentPanel {
       for (const { scope } of SCOPES) $(`consent-scope-${scope}`).checked = false;
       $("consent-record").open = false;
       await this.show(this.userId);
-      this.view.say(`Consent recorded for ${this.userId}: ${scopes.map(nameOf).join(", ")}.`);
+      this.view.say(`Consent recorded for ${userId}: ${scopes.map(nameOf).join(", ")}.`);
       $("consent-heading").focus();
     } catch (err) {
       this.view.error(`Recording the consent failed: ${err.message}.`);
@@ -210,15 +216,21 @@ export class ConsentPanel {
     }
   }
 
-  async withdraw(scope, erase) {
+  /** Withdraw `scope` for `userId`, the person of the row clicked: refused unless that person is still the
+   * one shown (a withdrawal, perhaps with erasure, must never reach a person picked meanwhile). */
+  async withdraw(userId, scope, erase) {
     this.view.clearError();
+    if (this.consent?.user_id !== userId) {
+      this.view.error(`Another person was picked: nothing was withdrawn for ${userId}.`);
+      return;
+    }
     try {
-      const change = await requestJson("POST", `/users/${encodeURIComponent(this.userId)}/consent.withdraw`, {
+      const change = await requestJson("POST", `/users/${encodeURIComponent(userId)}/consent.withdraw`, {
         scopes: [scope], erase,
       });
       await this.show(this.userId);
       const erased = erase ? ` ${change.erased.length} capture(s) erased.` : "";
-      this.view.say(`${nameOf(scope)} consent withdrawn for ${this.userId}.${erased}`);
+      this.view.say(`${nameOf(scope)} consent withdrawn for ${userId}.${erased}`);
       $("consent-heading").focus();
     } catch (err) {
       this.view.error(`Withdrawing the consent failed: ${err.message}.`);
