@@ -1,7 +1,7 @@
 """Consent per user and scope, and the curation (label, status) of captures (docs/privacy.md).
 
 Revision ID: 0003_consent_curation
-Revises: 0002
+Revises: 0001
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_consent_curation"
-down_revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

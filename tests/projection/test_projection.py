@@ -6,9 +6,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from projection_checks import as_user, dump, rebuilt_dump, reset_database
+from sqlalchemy import inspect
 from starlette.testclient import TestClient
 
 from a3cp import cli
@@ -193,6 +195,25 @@ def test_alembic_head_on_an_empty_database_equals_the_models(settings: Settings)
     projection.upgrade()
     projection.upgrade()  # a second upgrade (another process starting) is a no-op
     engine = make_engine(settings.db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+    projection.engine.dispose()
+
+
+def test_a_database_at_the_consent_revision_of_the_earlier_chain_upgrades_to_the_models(
+    settings: Settings,
+) -> None:
+    """main once ran 0001 -> 0003_consent_curation; a database it left there upgrades through the
+    narrow-index revision (merged after it) to exactly the models."""
+    engine = make_engine(settings.db_url)
+    with engine.connect() as conn, conn.begin():
+        command.upgrade(migrate.alembic_config(settings.db_url, conn), "0003_consent_curation")
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0003_consent_curation"
+        assert "records" in inspect(conn).get_table_names()  # the earlier chain's wide table
+    projection = Projection(settings)
+    projection.upgrade()
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()

@@ -4,8 +4,8 @@ The projection is derived data: this revision drops the wide `records` table and
 checkpoints and empties `sessions`, so the next catch-up replays every log from its first byte into
 the new tables (no data is migrated; the logs are the record).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004_narrow_record_index
+Revises: 0003_consent_curation
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004_narrow_record_index"
+# After the consent revision, which main already carried: a database stamped 0003_consent_curation
+# then upgrades through this one (it was written as 0002 on a branch, and renumbered when merged).
+down_revision = "0003_consent_curation"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Sessions by status: a person's active session is found in one index probe at every sessions.start,
 and the timeout sweep reads the active sessions only (neither grows with the closed sessions).
 
-Revision ID: 0004_sessions_by_status
-Revises: 0003_consent_curation
+Revision ID: 0005_sessions_by_status
+Revises: 0004_narrow_record_index
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004_sessions_by_status"
-down_revision = "0003_consent_curation"
+revision = "0005_sessions_by_status"
+down_revision = "0004_narrow_record_index"
 branch_labels = None
 depends_on = None
 
