@@ -49,6 +49,9 @@ ERRORS: dict[str, ErrorKind] = {
     "export_verify_failed": ErrorKind(
         409, None, "some selected captures fail verification: nothing was exported"
     ),
+    "export_pseudonym_collision": ErrorKind(
+        409, None, "two ids of this export share a pseudonym: nothing was exported; change the filters"
+    ),
     # the capture policy (a3cp.domain.capture_policy) and the frame decoder (a3cp.capture.frames)
     "fps_invalid": ErrorKind(*_REFUSED, "the frame rate must be above 0"),
     "limit_fps_exceeded": ErrorKind(*_REFUSED, f"the frame rate was above {MAX_FPS:g} frames per second"),

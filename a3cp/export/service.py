@@ -2,14 +2,16 @@
 
 Reads every capture event and each user's consent fold, selects (a3cp.export.selection), verifies
 every selected file first (a failure stops the export with the list of bad captures), then writes the
-export into a hidden staging folder beside the target and renames it into place only once complete:
-a failed or interrupted export leaves no half-written dataset. One capture's arrays are in memory at a
+export into a hidden staging folder beside the target and renames it into place only once complete
+and durable (every file and folder in it fsynced, then the exports folder after the rename): a failed,
+interrupted or crashed export leaves no half-written dataset. One capture's arrays are in memory at a
 time. The caller decides which users the account may export; `record_export` writes the audit.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from a3cp.config import Settings
 from a3cp.domain.consent import erasure_targets
 from a3cp.domain.errors import DomainError
 from a3cp.domain.events import CaptureFeatures
-from a3cp.export.formats import CaptureData, FormatWriter, writer_for
+from a3cp.export.formats import CaptureData, FormatWriter, write_durably, writer_for
 from a3cp.export.manifest import (
     canonical_json,
     capture_entry,
@@ -41,6 +43,7 @@ from a3cp.schemas import AuditAction, AuditRecord, ExportListing, ExportRequest,
 from a3cp.services.consent import ConsentService, fact_of
 from a3cp.services.verify import check_feature_event, feature_events
 from a3cp.storage_layout import export_key_path
+from eventstore.durable import fsync_directory
 
 Progress = Callable[[int, int], None]  # (captures written, captures selected)
 
@@ -145,10 +148,16 @@ def _write(
         progress(done, len(ordered))
     writer.finish(staging, entries)
     described = manifest(writer, filters, entries)
-    (staging / "manifest.json").write_bytes(canonical_json(described))
-    (staging / "manifest.csv").write_bytes(manifest_csv(entries))
-    (staging / "README.md").write_bytes(readme(writer, len(entries)))
+    write_durably(staging / "manifest.json", canonical_json(described))
+    write_durably(staging / "manifest.csv", manifest_csv(entries))
+    write_durably(staging / "README.md", readme(writer, len(entries)))
     return described
+
+
+def _fsync_folders(root: Path) -> None:
+    """Make every folder's entries under `root` (and root's own) durable, deepest first."""
+    for folder, _, _ in os.walk(root, topdown=False):
+        fsync_directory(Path(folder))
 
 
 @dataclass(frozen=True)
@@ -190,8 +199,10 @@ def write_export(
     staging.mkdir(parents=True)
     try:
         described = _write(settings, staging, writer, plan.request.filters(), plan.captures, progress)
-        (staging / "export.json").write_bytes(identity(plan.export_id, plan.created_at))
+        write_durably(staging / "export.json", identity(plan.export_id, plan.created_at))
+        _fsync_folders(staging)
         staging.rename(target)
+        fsync_directory(target.parent)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

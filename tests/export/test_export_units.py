@@ -22,16 +22,19 @@ from a3cp.domain.consent import (
     UserConsentState,
     apply,
 )
+from a3cp.domain.errors import DomainError
 from a3cp.domain.events import CaptureFeatures, parse_event
+from a3cp.export import pseudonym
 from a3cp.export.archive import stream_archive
 from a3cp.export.cli import parse_min_quality
 from a3cp.export.formats.islr import landmark_table
 from a3cp.export.formats.pose import pose_arrays
-from a3cp.export.pseudonym import Pseudonyms, load_or_create_key, scope_of
+from a3cp.export.pseudonym import MAX_ID, PseudonymCollision, Pseudonyms, load_or_create_key, scope_of
 from a3cp.export.selection import select
 from a3cp.landmarks.layout import FEATURE_DIM
 from a3cp.schemas import ExportRequest
 from bench.corpus import feature_of
+from web.error_table import ERRORS
 
 pytestmark = pytest.mark.fast
 NOW = "2026-12-01T12:00:00.000Z"
@@ -126,11 +129,56 @@ def test_pseudonyms_are_keyed_scoped_and_stable(tmp_path: Path) -> None:
     scope = scope_of(ExportRequest(format="npz").filters())
     first, again = Pseudonyms(key, scope), Pseudonyms(key, scope)
     assert first.participant("ann") == again.participant("ann") != first.participant("bob")
-    assert 100_000 <= first.participant("ann") < 1_000_000
-    assert 1_000_000_000 <= first.sequence("r1") < 10_000_000_000
+    assert 1 <= first.participant("ann") <= MAX_ID and 1 <= first.sequence("r1") <= MAX_ID
     other_scope = scope_of(ExportRequest(format="npz", labels=["x"]).filters())
     assert Pseudonyms(key, other_scope).participant("ann") != first.participant("ann")
     assert Pseudonyms(b"k" * 32, scope).participant("ann") != first.participant("ann")
+
+
+def test_pseudonyms_span_integers_json_keeps_exact() -> None:
+    """1,000 participants in 900,000 ids would collide in ~42% of exports: the span is 2^53 - 1 wide."""
+    ids = Pseudonyms(b"k" * 32, "{}")
+    participants = [ids.participant(f"user{n}") for n in range(100)]
+    sequences = [ids.sequence(f"record{n}") for n in range(100)]
+    assert all(isinstance(i, int) and 1 <= i <= MAX_ID for i in participants + sequences)
+    assert max(participants) > 2**52 and max(sequences) > 2**52
+
+
+def test_a_pseudonym_collision_is_a_409_naming_the_filters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pseudonym, "_ID_SPAN", (1, 1))  # one id: the second person collides
+    ids = Pseudonyms(b"k" * 32, "{}")
+    ids.participant("ann")
+    with pytest.raises(PseudonymCollision) as refused:
+        ids.participant("bob")
+    assert isinstance(refused.value, DomainError) and refused.value.field == "filters"
+    assert ERRORS[refused.value.code].http_status == 409
+
+
+def test_a_crash_while_writing_the_key_leaves_no_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_path = tmp_path / "export.key"
+
+    def crash(fd: int) -> None:
+        raise OSError("disk gone")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", crash)
+        with pytest.raises(OSError):
+            load_or_create_key(key_path)
+    assert list(tmp_path.iterdir()) == []  # neither an empty key nor a temporary file
+    assert len(load_or_create_key(key_path)) == 32
+
+
+def test_racing_key_creators_agree_on_the_first_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key_path, winner = tmp_path / "export.key", b"w" * 32
+    link = os.link
+
+    def lose_the_race(source: Any, target: Any) -> None:
+        key_path.write_bytes(winner)  # another process linked its key first
+        link(source, target)
+
+    monkeypatch.setattr(os, "link", lose_the_race)
+    assert load_or_create_key(key_path) == winner
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.key"]
 
 
 def test_the_archive_is_a_deterministic_tar(tmp_path: Path) -> None:

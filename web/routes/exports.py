@@ -1,7 +1,8 @@
 """Dataset export routes (docs/export.md): `POST /exports` runs an export into
 `<DATA_ROOT>/exports/<export_id>/` and answers with its manifest (with `Accept: application/x-ndjson`,
 first one progress line per capture written), `GET /exports/{export_id}` streams it
-as one tar (its maker or an admin), `GET /exports` lists the exports the account may download.
+as one tar (its maker, while still allowed to export every user in it, or an admin), `GET /exports` lists
+the exports the account may download.
 
 Who may export: a researcher the users granted to them (an ungranted user named in `users` answers 404
 like a missing one), an admin every user, a carer nobody (403). Every request is audited before its
@@ -133,8 +134,14 @@ async def _progress_lines(
         loop.call_soon_threadsafe(lines.put_nowait, ExportProgress(done=done, total=total))
 
     def work() -> ExportOutcome:
+        # audited here, in the worker, so the export is recorded even if the client went away meanwhile
         try:
-            return _write(request, plan, progress)
+            outcome = _write(request, plan, progress)
+            _audit_export(request, auth, body, outcome)
+            return outcome
+        except Exception as exc:
+            record_audit(request, auth.principal, AuditAction.EXPORT, outcome_of(exc))
+            raise
         finally:
             loop.call_soon_threadsafe(lines.put_nowait, None)
 
@@ -144,23 +151,26 @@ async def _progress_lines(
     try:
         outcome = await job
     except Exception as exc:
-        await _audit_failure(request, auth, exc)
         message = exc.message if isinstance(exc, DomainError) else "the export failed"
         error = ErrorResponse.of(getattr(exc, "code", "internal_error"), message)
         yield b'{"error":' + error.model_dump_json().encode() + b"}\n"
         return
-    await run_in_threadpool(_audit_export, request, auth, body, outcome)
     yield b'{"export":' + _created(outcome) + b"}\n"
 
 
 def visible_exports(audit: AuditTrail, principal: Principal) -> list[ExportListing]:
-    """The exports `principal` made (every export for an admin)."""
+    """The exports `principal` made and may still export every user of (every export for an admin): a
+    grant revoked since hides the exports that hold that user's data."""
     records = (
         record
         for record in audit.read(account=None if principal.role is Role.ADMIN else principal.account)
         if record.action is AuditAction.EXPORT and record.outcome is Outcome.OK
     )
-    return exports_in(records)
+    return [
+        export
+        for export in exports_in(records)
+        if all(authorize_export(principal, user_id) is Decision.ALLOWED for user_id in export.users)
+    ]
 
 
 async def listing(request: Request) -> JSONResponse:
@@ -173,14 +183,18 @@ async def listing(request: Request) -> JSONResponse:
 
 async def download(request: Request) -> Response:
     auth = await require_login(request)
-    export_id = require_safe_id(request.path_params["export_id"], "export_id")
+    action = AuditAction.EXPORT_DOWNLOADED
+    try:
+        export_id = require_safe_id(request.path_params["export_id"], "export_id")
+    except Exception as exc:  # refused like every sibling refusal: audited before the answer
+        await run_in_threadpool(record_audit, request, auth.principal, action, outcome_of(exc))
+        raise
     settings = request.app.state.services.settings
     audit = account_service(request).audit
     known = {e.export_id for e in await run_in_threadpool(visible_exports, audit, auth.principal)}
     root = export_dir(settings, export_id)
     found = export_id in known and root.is_dir()
     outcome = Outcome.OK if found else Outcome.NOT_FOUND
-    action = AuditAction.EXPORT_DOWNLOADED
     await run_in_threadpool(record_audit, request, auth.principal, action, outcome, object_id=export_id)
     if not found:
         raise not_found()

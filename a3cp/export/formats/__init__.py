@@ -2,12 +2,14 @@
 
 A writer turns one capture into files under the export's root (paths relative to it, `/`-separated)
 and may add files once every capture is written (`finish`: ISLR's `train.csv`). Each file is written
-whole from bytes, so its sha256 is known without reading it back.
+whole from bytes, so its sha256 is known without reading it back, and fsynced before it is described
+(the export's folder is renamed into place only once every file in it is durable).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,11 +42,19 @@ class CaptureData:
     recorded_relative: bool  # its timestamps_ms are already relative: the file can go out as it is
 
 
+def write_durably(path: Path, data: bytes) -> None:
+    """Write `data` at `path` and fsync it: its bytes are on disk once this returns."""
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def write_file(root: Path, relative: str, data: bytes, role: str) -> ExportedFile:
-    """Write `data` at `root/relative` (parents created) and describe it."""
+    """Write `data` durably at `root/relative` (parents created) and describe it."""
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_durably(path, data)
     return ExportedFile(relative, sha256_digest(data), role)
 
 
