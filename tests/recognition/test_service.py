@@ -228,3 +228,23 @@ def test_evaluate_user_runs_the_protocol_over_their_curated_captures(
     assert main(["evaluate", "--user", USER, "--examples", "4"]) == 2
     assert "more examples per label than K" in capsys.readouterr().out
     assert main(["evaluate"]) == 2 and "either DIR or --user" in capsys.readouterr().out
+
+
+def test_an_unusable_example_is_left_out_and_listed_as_such(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    shoulderless = takes["hello"][5].copy()
+    shoulderless[:, 11 * 4 : 13 * 4] = np.nan  # pose landmarks 11 and 12: no frame shows both shoulders
+    bad = capture_take(client, session_id, USER, shoulderless, "hello")["record_id"]
+    query = capture_take(client, session_id, USER, takes["thanks"][9])["record_id"]
+    response = recognize(client, query)
+    assert response.status_code == 200, response.text
+    body = client.get(f"/users/{USER}/vocabulary").json()
+    assert body["examples"] == 2 * EXAMPLES
+    assert [(u["record_id"], u["label"]) for u in body["unusable"]] == [(bad, "hello")]
+    assert "shoulders" in body["unusable"][0]["reason"]
+    listed = {record["record_id"] for label in body["labels"] for record in label["records"]}
+    assert bad not in listed
+    built = [e for e in stream(settings) if e["event"] == "recognizer.built"][-1]
+    assert bad not in built["record_ids"]
