@@ -196,6 +196,7 @@ def test_websocket_purpose_recognize_answers_capture_recognized(
     assert event["event"] == "gesture.recognized" and event["capture_record_id"] == capture.record_id
     assert event["record_id"] == recognized["recognized_record_id"]
     assert event["model_hash"] == recognized["model_hash"]
+    assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "ok")]
 
 
 def test_websocket_recognize_without_vocabulary_is_refused_at_open(
@@ -248,3 +249,46 @@ def test_an_unusable_example_is_left_out_and_listed_as_such(
     assert bad not in listed
     built = [e for e in stream(settings) if e["event"] == "recognizer.built"][-1]
     assert bad not in built["record_ids"]
+
+
+def audit_trail(client: TestClient, record_id: str) -> list[tuple[str, str]]:
+    """(action, outcome) of the audit records about `record_id`, oldest first."""
+    audit = client.app.state.accounts.audit  # type: ignore[attr-defined]
+    return [(r.action.value, r.outcome.value) for r in audit.read(user_id=USER) if r.object_id == record_id]
+
+
+def test_websocket_recognition_that_cannot_be_made_says_why_after_the_recorded_capture(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    shoulderless = takes["hello"][8].copy()
+    shoulderless[:, 11 * 4 : 13 * 4] = np.nan  # the query: no frame shows both shoulders
+    capture = Capture(session_id, user_id=USER, fps=10)
+    frames = person_frames(FRAMES)
+    ReplayTracker.queue.append(shoulderless)
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        for seq, frame in enumerate(frames, start=1):
+            ws.send_text(capture.meta(seq, len(frame)))
+            ws.send_bytes(frame)
+        ws.send_text(capture.close(seconds=3.0))
+        result = json.loads(ws.receive_text())
+        recognized = json.loads(ws.receive_text())
+        closed = ws.receive()
+    assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
+    assert recognized["event"] == "capture.recognized" and recognized["label"] is None
+    assert recognized["error_code"] == "invalid_features" and "shoulders" in recognized["message"]
+    assert closed["type"] == "websocket.close" and closed["code"] == 1000
+    assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "failed")]
+
+
+def test_websocket_recognize_checks_the_capture_before_the_recognizer(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    capture = Capture("no_such_session", user_id=USER, fps=10)
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        abort = json.loads(ws.receive_text())
+    assert abort["event"] == "capture.abort" and abort["error_code"] == "session_invalid"
+    assert not [e for e in stream(settings) if e["event"] == "recognizer.built"]  # nothing built for it
