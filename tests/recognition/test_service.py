@@ -7,6 +7,7 @@ replay.py) through the real capture path, so every take is a real person's landm
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from starlette.testclient import TestClient
 
 from a3cp.cli import main
 from a3cp.config import Settings
+from a3cp.recognition import build
+from a3cp.services import recognition as recognition_service
 from a3cp.services.recognition import RecognitionService
 from a3cp.storage_layout import recognition_stream_path
 from bench.client import USER, start_session
@@ -25,6 +28,7 @@ from tests.fixtures.ws_capture import Capture
 
 pytestmark = pytest.mark.usefixtures("replay")
 EXAMPLES = 5  # takes per sign in the vocabulary; takes 5.. of each sign are queries
+SIGNS = ("hello", "thanks")
 
 
 def stream(settings: Settings, user_id: str = USER) -> list[dict[str, Any]]:
@@ -292,3 +296,37 @@ def test_websocket_recognize_checks_the_capture_before_the_recognizer(
         abort = json.loads(ws.receive_text())
     assert abort["event"] == "capture.abort" and abort["error_code"] == "session_invalid"
     assert not [e for e in stream(settings) if e["event"] == "recognizer.built"]  # nothing built for it
+
+
+def test_one_persons_build_does_not_hold_up_another_persons_recognizer(
+    client: TestClient,
+    session_id: str,
+    takes: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = "other01"
+    slow = {capture_take(client, session_id, USER, takes[sign][0], sign)["record_id"] for sign in SIGNS}
+    other_session = start_session(client, other)
+    for sign in SIGNS:
+        capture_take(client, other_session, other, takes[sign][1], sign)
+    entered, release = threading.Event(), threading.Event()
+
+    def held_build(examples: Any, **options: Any) -> Any:
+        if slow & {i for ids in options["example_ids"].values() for i in ids}:
+            entered.set()
+            release.wait(30)
+        return build(examples, **options)
+
+    monkeypatch.setattr(recognition_service, "build", held_build)
+    service = client.app.state.services.recognition  # type: ignore[attr-defined]
+    first = threading.Thread(target=service.recognizer, args=(USER, "carer01"))
+    first.start()
+    try:
+        assert entered.wait(30)
+        second = threading.Thread(target=service.recognizer, args=(other, "carer01"))
+        second.start()
+        second.join(10)
+        assert not second.is_alive()  # built while USER's build still runs
+    finally:
+        release.set()
+        first.join(30)
