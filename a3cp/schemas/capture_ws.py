@@ -170,10 +170,13 @@ class CapturePreview(CaptureServerMessage):
 
 
 class CaptureRecognized(CaptureServerMessage):
-    """After capture.result of a `purpose: "recognize"` capture: the person's recognizer's answer."""
+    """After capture.result of a `purpose: "recognize"` capture: the person's recognizer's answer, or,
+    with `error_code` and `message` set (label null, no scores), why no recognition could be made."""
 
     event: Literal["capture.recognized"] = "capture.recognized"
-    label: str | None  # the decision; None: not sure
+    label: str | None  # the decision; None: not sure, or not recognized (error_code set)
     scores: list[dict[str, Any]]  # [{"label", "score"}], best first
-    model_hash: str
-    recognized_record_id: RecordId  # the `gesture.recognized` event's record_id
+    model_hash: str | None = None  # None: not recognized
+    recognized_record_id: RecordId | None = None  # the `gesture.recognized` event's record_id
+    error_code: str | None = None  # why it could not be recognized: an error code of the table
+    message: str | None = None

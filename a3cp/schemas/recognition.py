@@ -23,6 +23,15 @@ class VocabularyLabel(BaseModel):
     records: list[VocabularyExample]
 
 
+class UnusableVocabularyExample(BaseModel):
+    """A labelled capture left out of the recognizer: its features cannot be used (`reason` says why)."""
+
+    record_id: RecordId
+    session_id: SafeId
+    label: str
+    reason: str
+
+
 class VocabularyView(BaseModel):
     """GET /users/{user_id}/vocabulary: the labels a recognizer for this person is built from."""
 
@@ -32,6 +41,10 @@ class VocabularyView(BaseModel):
     message: str | None = None
     examples: int
     labels: list[VocabularyLabel]
+    unusable: list[UnusableVocabularyExample] = Field(
+        default_factory=list,
+        description="Labelled captures not used: the recognizer cannot use their features",
+    )
 
 
 class RecognizeInput(StrictModel):

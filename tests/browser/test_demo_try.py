@@ -92,3 +92,28 @@ def test_perform_a_gesture_see_the_decision_and_confirm_it(
     expect(page.locator("#status")).to_contain_text("is now an example of")
     chosen = "hello" if word == "not sure" else word  # the first button: confirm, or the first label
     expect(page.locator("#vocabulary li", has_text=f"{chosen}: 3 examples")).to_have_count(1)
+
+
+def test_a_recorded_gesture_that_cannot_be_recognized_says_why(
+    page, live_server: LiveServer, vocabulary: None
+) -> None:
+    page.goto("/demo/try")
+    expect(page.locator("#person")).to_have_value(USER)
+    page.click("#btn-perform")
+    expect(page.locator("#capture-state")).to_have_text("watching")
+    app = create_app(live_server.settings)
+    with signed_in_client(app) as client:  # every example discarded while the gesture is performed
+        listed = client.get(f"/users/{USER}/vocabulary").json()
+        examples = [record["record_id"] for label in listed["labels"] for record in label["records"]]
+        for record_id in examples:
+            response = client.post(f"/records/{record_id}/discard", json={"reason": "test"})
+            assert response.status_code == 200, response.text
+        page.wait_for_timeout(1_500)
+        page.click("#btn-done")
+        expect(page.locator("#capture-state")).to_have_text("not recognized", timeout=90_000)
+        expect(page.locator("#word")).to_have_text("not recognized")
+        expect(page.locator("#status")).to_contain_text("recorded but could not be recognized")
+        assert page.locator("#feedback").is_hidden()
+        for record_id in examples:  # the module's vocabulary back as it was
+            assert client.post(f"/records/{record_id}/restore", json={}).status_code == 200
+    app.state.services.projection.engine.dispose()

@@ -7,6 +7,7 @@ replay.py) through the real capture path, so every take is a real person's landm
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from starlette.testclient import TestClient
 
 from a3cp.cli import main
 from a3cp.config import Settings
+from a3cp.recognition import build
+from a3cp.services import recognition as recognition_service
 from a3cp.services.recognition import RecognitionService
 from a3cp.storage_layout import recognition_stream_path
 from bench.client import USER, start_session
@@ -25,6 +28,7 @@ from tests.fixtures.ws_capture import Capture
 
 pytestmark = pytest.mark.usefixtures("replay")
 EXAMPLES = 5  # takes per sign in the vocabulary; takes 5.. of each sign are queries
+SIGNS = ("hello", "thanks")
 
 
 def stream(settings: Settings, user_id: str = USER) -> list[dict[str, Any]]:
@@ -196,6 +200,7 @@ def test_websocket_purpose_recognize_answers_capture_recognized(
     assert event["event"] == "gesture.recognized" and event["capture_record_id"] == capture.record_id
     assert event["record_id"] == recognized["recognized_record_id"]
     assert event["model_hash"] == recognized["model_hash"]
+    assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "ok")]
 
 
 def test_websocket_recognize_without_vocabulary_is_refused_at_open(
@@ -228,3 +233,100 @@ def test_evaluate_user_runs_the_protocol_over_their_curated_captures(
     assert main(["evaluate", "--user", USER, "--examples", "4"]) == 2
     assert "more examples per label than K" in capsys.readouterr().out
     assert main(["evaluate"]) == 2 and "either DIR or --user" in capsys.readouterr().out
+
+
+def test_an_unusable_example_is_left_out_and_listed_as_such(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    shoulderless = takes["hello"][5].copy()
+    shoulderless[:, 11 * 4 : 13 * 4] = np.nan  # pose landmarks 11 and 12: no frame shows both shoulders
+    bad = capture_take(client, session_id, USER, shoulderless, "hello")["record_id"]
+    query = capture_take(client, session_id, USER, takes["thanks"][9])["record_id"]
+    response = recognize(client, query)
+    assert response.status_code == 200, response.text
+    body = client.get(f"/users/{USER}/vocabulary").json()
+    assert body["examples"] == 2 * EXAMPLES
+    assert [(u["record_id"], u["label"]) for u in body["unusable"]] == [(bad, "hello")]
+    assert "shoulders" in body["unusable"][0]["reason"]
+    listed = {record["record_id"] for label in body["labels"] for record in label["records"]}
+    assert bad not in listed
+    built = [e for e in stream(settings) if e["event"] == "recognizer.built"][-1]
+    assert bad not in built["record_ids"]
+
+
+def audit_trail(client: TestClient, record_id: str) -> list[tuple[str, str]]:
+    """(action, outcome) of the audit records about `record_id`, oldest first."""
+    audit = client.app.state.accounts.audit  # type: ignore[attr-defined]
+    return [(r.action.value, r.outcome.value) for r in audit.read(user_id=USER) if r.object_id == record_id]
+
+
+def test_websocket_recognition_that_cannot_be_made_says_why_after_the_recorded_capture(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    shoulderless = takes["hello"][8].copy()
+    shoulderless[:, 11 * 4 : 13 * 4] = np.nan  # the query: no frame shows both shoulders
+    capture = Capture(session_id, user_id=USER, fps=10)
+    frames = person_frames(FRAMES)
+    ReplayTracker.queue.append(shoulderless)
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        for seq, frame in enumerate(frames, start=1):
+            ws.send_text(capture.meta(seq, len(frame)))
+            ws.send_bytes(frame)
+        ws.send_text(capture.close(seconds=3.0))
+        result = json.loads(ws.receive_text())
+        recognized = json.loads(ws.receive_text())
+        closed = ws.receive()
+    assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
+    assert recognized["event"] == "capture.recognized" and recognized["label"] is None
+    assert recognized["error_code"] == "invalid_features" and "shoulders" in recognized["message"]
+    assert closed["type"] == "websocket.close" and closed["code"] == 1000
+    assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "failed")]
+
+
+def test_websocket_recognize_checks_the_capture_before_the_recognizer(
+    client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
+) -> None:
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+    capture = Capture("no_such_session", user_id=USER, fps=10)
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        abort = json.loads(ws.receive_text())
+    assert abort["event"] == "capture.abort" and abort["error_code"] == "session_invalid"
+    assert not [e for e in stream(settings) if e["event"] == "recognizer.built"]  # nothing built for it
+
+
+def test_one_persons_build_does_not_hold_up_another_persons_recognizer(
+    client: TestClient,
+    session_id: str,
+    takes: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other = "other01"
+    slow = {capture_take(client, session_id, USER, takes[sign][0], sign)["record_id"] for sign in SIGNS}
+    other_session = start_session(client, other)
+    for sign in SIGNS:
+        capture_take(client, other_session, other, takes[sign][1], sign)
+    entered, release = threading.Event(), threading.Event()
+
+    def held_build(examples: Any, **options: Any) -> Any:
+        if slow & {i for ids in options["example_ids"].values() for i in ids}:
+            entered.set()
+            release.wait(30)
+        return build(examples, **options)
+
+    monkeypatch.setattr(recognition_service, "build", held_build)
+    service = client.app.state.services.recognition  # type: ignore[attr-defined]
+    first = threading.Thread(target=service.recognizer, args=(USER, "carer01"))
+    first.start()
+    try:
+        assert entered.wait(30)
+        second = threading.Thread(target=service.recognizer, args=(other, "carer01"))
+        second.start()
+        second.join(10)
+        assert not second.is_alive()  # built while USER's build still runs
+    finally:
+        release.set()
+        first.join(30)

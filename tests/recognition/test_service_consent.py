@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from a3cp.cli import main
 from a3cp.config import Settings
+from a3cp.domain.consent import ConsentWithdrawn
 from a3cp.storage_layout import recognition_stream_path
 from bench.client import USER, start_session
 from eventstore import read_log
@@ -117,3 +118,27 @@ def test_withdrawal_rebuilds_without_the_captures_and_erased_ones_are_never_temp
     last = builds(settings)[-1]
     assert sorted(last["record_ids"]) == sorted(new) and not erased & set(last["record_ids"])
     assert all(not erased & set(build["record_ids"]) for build in builds(settings)[1:])
+
+
+def test_a_requested_erasure_not_yet_finished_already_leaves_the_captures_out(
+    client: TestClient, settings: Settings, takes: dict[str, np.ndarray]
+) -> None:
+    grant(client, "capture", "train", "research")
+    session_id = start_session(client, USER)
+    old = examples(client, session_id, takes, range(3))
+    first = capture_take(client, session_id, USER, takes["thanks"][8])["record_id"]
+    assert recognize(client, first).status_code == 200
+    services = client.app.state.services  # type: ignore[attr-defined]
+    withdrawal = ConsentWithdrawn(user_id=USER, performer_id="carer01", scopes=("research",), erase=True)
+    services.consent.record(USER, lambda state: withdrawal)  # asked for; the erasure is not carried out
+    for record_id in old[:2]:  # deleted, not yet recorded erased: as a crash half way through leaves it
+        (settings.data_root / services.reads.find_record(record_id).raw_features_ref.uri).unlink()
+    new = examples(client, session_id, takes, range(3, 6))
+    query = capture_take(client, session_id, USER, takes["hello"][9])["record_id"]
+    response = recognize(client, query)
+    assert response.status_code == 200, response.text
+    assert sorted(builds(settings)[-1]["record_ids"]) == sorted(new)
+    vocabulary = client.get(f"/users/{USER}/vocabulary").json()
+    listed = {record["record_id"] for label in vocabulary["labels"] for record in label["records"]}
+    assert listed == set(new) and not set(old) & listed
+    assert recognize(client, first).json()["error"] == "capture_erased"

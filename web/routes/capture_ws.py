@@ -13,8 +13,10 @@ closes 1003, a schema or protocol error 1008, a capture rule or a session no lon
 `capture.abort` then closes 1000, a full server (`capacity_exhausted`, `extraction_behind`) 1013. Every
 refusal, a message that fails validation included, first sends `capture.abort` naming the reason and the
 fields at fault, never a bare close. Success sends `capture.result` (the HTTP endpoint's 201 body) and
-closes 1000 (a capture opened with `"purpose": "recognize"` is first refused unless the person has a
-recognizer, and after `capture.result` answers `capture.recognized`, docs/recognition.md); a client that
+closes 1000 (a capture opened with `"purpose": "recognize"` is, after the capture's own open checks,
+refused unless a recognizer can be built for the person, and after `capture.result` answers
+`capture.recognized`, with label null and the reason when no recognition could be made,
+docs/recognition.md); a client that
 closes right after capture.close, as upstream's does, still gets its capture recorded. A capture.open
 with `"preview": true` also gets `capture.preview` (the newest tracked frame's pose and hands, throttled
 by a3cp.landmarks.preview), sent as frames arrive; without it, none. Every other end is logged once and
@@ -312,8 +314,6 @@ class CaptureConnection:
     async def _open(self, message: CaptureOpen) -> None:
         self.open = message
         performer_id = self._admit(message)
-        if message.purpose == "recognize":  # refused before any frame when there is nothing to recognize
-            await run_in_threadpool(self.services.recognition.recognizer, message.user_id, performer_id)
         self.deadline = ServerDeadline(opened_s=clock())
         self.seen_record_ids.add(message.record_id)
         self.policy = CapturePolicy(
@@ -325,6 +325,10 @@ class CaptureConnection:
             )
         )
         self.pipeline = await open_pipeline(self.services.captures, message, performer_id)
+        if message.purpose == "recognize":
+            # After the capture's own checks (session, consent, record_id): refused before any frame when
+            # there is nothing to recognize; the recognizer itself is built when the capture is recorded.
+            await run_in_threadpool(self.services.recognition.require_recognizable, message.user_id)
         self.feed = FrameFeed(self.pipeline, EXTRACTION_BACKLOG_FRAMES)
         self.preview = PreviewThrottle() if message.preview else None
         self.last_session_check = clock()
@@ -406,23 +410,34 @@ class CaptureConnection:
             logger.info("capture recorded; the client left before capture.result was delivered")
 
     async def _recognized(self) -> str:
-        """The recorded capture recognized (docs/recognition.md): the capture.recognized message."""
+        """The recorded capture recognized (docs/recognition.md): the capture.recognized message, audited
+        as a recognition. When none can be made (no frame shows both shoulders, consent withdrawn, no
+        vocabulary left) it says why with label null: the capture is recorded all the same."""
         assert self.open is not None
-        outcome = await run_in_threadpool(
-            self.services.recognition.recognize_record,
-            self.open.user_id,
-            self.open.record_id,
-            self.principal.account,
-        )
-        recognized = CaptureRecognized.model_validate(
-            {
-                **self._server_envelope(),
+        try:
+            outcome = await run_in_threadpool(
+                self.services.recognition.recognize_record,
+                self.open.user_id,
+                self.open.record_id,
+                self.principal.account,
+            )
+        except DomainError as refusal:
+            await self._audit(outcome_of(refusal), AuditAction.RECOGNIZE)
+            answer: dict[str, Any] = {
+                "label": None,
+                "scores": [],
+                "error_code": refusal.code,
+                "message": refusal.message,
+            }
+        else:
+            await self._audit(Outcome.OK, AuditAction.RECOGNIZE)
+            answer = {
                 "label": outcome.event.decision,
                 "scores": [top.model_dump() for top in outcome.event.top],
                 "model_hash": outcome.event.model_hash,
                 "recognized_record_id": outcome.event.record_id,
             }
-        )
+        recognized = CaptureRecognized.model_validate({**self._server_envelope(), **answer})
         return recognized.model_dump_json()
 
     async def _recheck_session(self) -> None:
@@ -451,15 +466,16 @@ class CaptureConnection:
             "capture_id": self.open.capture_id,
         }
 
-    async def _audit(self, outcome: Outcome) -> None:
-        """The audit record of an opened capture (a connection that never opened one touched no data)."""
+    async def _audit(self, outcome: Outcome, action: AuditAction = AuditAction.CAPTURE) -> None:
+        """The audit record of an opened capture, or of its recognition (a connection that never opened
+        a capture touched no data)."""
         if self.open is None:
             return
         await run_in_threadpool(
             record_audit,
             self.ws,
             self.principal,
-            AuditAction.CAPTURE,
+            action,
             outcome,
             user_id=self.open.user_id,
             object_id=self.open.record_id,

@@ -21,6 +21,7 @@ from a3cp.schemas import (
     LabelScore,
     RecognitionView,
     RecognizeInput,
+    UnusableVocabularyExample,
     VocabularyExample,
     VocabularyLabel,
     VocabularyView,
@@ -54,6 +55,15 @@ def vocabulary_view(vocabulary: Vocabulary) -> VocabularyView:
         message=refusal.message if refusal is not None else None,
         examples=len(vocabulary.examples),
         labels=labels,
+        unusable=[
+            UnusableVocabularyExample(
+                record_id=u.example.record_id,
+                session_id=u.example.session_id,
+                label=u.example.label,
+                reason=u.reason,
+            )
+            for u in vocabulary.unusable
+        ],
     )
 
 

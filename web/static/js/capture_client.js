@@ -5,7 +5,8 @@
 // With `onPreview`, capture.open asks for the live skeleton ("preview": true) and each capture.preview
 // message (the newest tracked frame's pose and hands, at most ~5 a second) goes to it.
 // With `purpose: "recognize"` the capture is also recognized: `done` then resolves with the result
-// carrying the server's capture.recognized answer as `recognized`.
+// carrying the server's capture.recognized answer as `recognized` (its `error_code` and `message` set, label
+// null, when the capture was recorded but no recognition could be made).
 import { ACCOUNT } from "./account.js";
 import { LIMITS, SCHEMA_VERSION, nowIso, wordsFor } from "./api.js";
 import { FPS } from "./camera.js";

@@ -61,9 +61,13 @@ function seenIn(quality) {
 function showVocabulary(body) {
   state.vocabulary = body;
   const list = $("vocabulary");
-  list.replaceChildren(...body.labels.map((entry) => item(
-    `${entry.label}: ${entry.examples} example${entry.examples === 1 ? "" : "s"} ` +
-    `(seen: ${seenIn(entry.quality)})`)));
+  list.replaceChildren(
+    ...body.labels.map((entry) => item(
+      `${entry.label}: ${entry.examples} example${entry.examples === 1 ? "" : "s"} ` +
+      `(seen: ${seenIn(entry.quality)})`)),
+    // takes the recognizer leaves out, so the carer knows why a label has fewer examples
+    ...(body.unusable ?? []).map((take) => item(`${take.label}: one take not used (${take.reason})`)),
+  );
   const empty = $("vocabulary-empty");
   empty.hidden = body.trainable && body.labels.length > 0;
   if (!body.trainable) {
@@ -114,6 +118,16 @@ function showAnswer(recordId, recognized) {
     ? "Not sure. Which word was it?" : `Was it “${recognized.label}”?`;
   $("feedback-buttons").replaceChildren(...buttons);
   $("feedback").hidden = false;
+}
+
+/** The capture was recorded but no recognition could be made (capture.recognized with error_code). */
+function showNotRecognized() {
+  state.answered = null;
+  const word = $("word");
+  word.textContent = "not recognized";
+  word.classList.add("not-sure");
+  $("scores").replaceChildren();
+  $("feedback").hidden = true;
 }
 
 function feedbackButton(label, text) {
@@ -195,9 +209,16 @@ async function perform() {
   const autoStop = setTimeout(() => done(), MAX_CAPTURE_MS);
   try {
     const result = await capture.done;
-    $("capture-state").textContent = "recognized";
-    showAnswer(result.record_id, result.recognized);
-    view.say(result.recognized.label === null ? "Not sure what that was." : `Recognized: ${result.recognized.label}.`);
+    const recognized = result.recognized;
+    if (recognized.error_code) {
+      $("capture-state").textContent = "not recognized";
+      showNotRecognized();
+      view.say(`The gesture was recorded but could not be recognized: ${recognized.message}`);
+    } else {
+      $("capture-state").textContent = "recognized";
+      showAnswer(result.record_id, recognized);
+      view.say(recognized.label === null ? "Not sure what that was." : `Recognized: ${recognized.label}.`);
+    }
   } catch (err) {
     $("capture-state").textContent = "failed";
     failed(err, "Recognizing the gesture");
