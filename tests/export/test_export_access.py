@@ -24,6 +24,7 @@ from a3cp.export.service import ExportOutcome, ExportPlan, record_export
 from a3cp.schemas import AuditAction, AuditRecord, ExportRequest, Outcome
 from a3cp.storage_layout import StorageLayout, export_dir, exports_dir
 from tests.fixtures.accounts import FAST_HASHER
+from tests.fixtures.loop import run_in_fresh_loop
 from web.app import create_app
 from web.auth import Authenticated
 from web.routes import exports as exports_route
@@ -136,7 +137,7 @@ def test_a_streamed_export_is_audited_though_the_client_went_away(
         while not deployment.audit(AuditAction.EXPORT) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
 
-    asyncio.run(disconnect())
+    run_in_fresh_loop(disconnect())  # the browser tests keep a loop running on this thread
     [record] = deployment.audit(AuditAction.EXPORT)
     assert (record.outcome, record.object_id, record.account) == (Outcome.OK, "streamed", "rita")
     assert export_dir(deployment.settings, "streamed").is_dir()
