@@ -45,6 +45,7 @@ ERRORS: dict[str, ErrorKind] = {
     # consent and erasure (a3cp.domain.consent, docs/privacy.md)
     "consent_required": ErrorKind(403, CLOSE_NORMAL, "the person has not given the consent this needs"),
     "capture_erased": ErrorKind(410, None, "the capture was erased"),
+    "consent_text_mismatch": ErrorKind(400, None, "the consent text named is not the one published"),
     # dataset export (a3cp.export, docs/export.md)
     "export_verify_failed": ErrorKind(
         409, None, "some selected captures fail verification: nothing was exported"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,48 @@ class ConsentRequired(DomainError):
     """The person has not (or no longer) given the consent this write needs; nothing is written."""
 
     code = "consent_required"
+
+
+class ConsentTextMismatch(DomainError):
+    """A grant names a published consent text, but not as it was published; nothing is written."""
+
+    code = "consent_text_mismatch"
+
+
+class PublishedText(Protocol):
+    """What a grant is checked against: one published consent text's identity and sha256."""
+
+    @property
+    def text_id(self) -> str: ...
+    @property
+    def text_version(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+def require_as_published(
+    published: Iterable[PublishedText], text_id: str, text_version: str, language: str, sha256: str
+) -> None:
+    """A grant to one of the published texts must name a published version and language of it and
+    carry that file's sha256, or the record would claim a text nobody was shown. A text_id that was
+    never published (an organisation's own paper form) is the organisation's to keep and prove."""
+    same_id = [text for text in published if text.text_id == text_id]
+    if not same_id:
+        return
+    shown = [text for text in same_id if (text.text_version, text.language) == (text_version, language)]
+    if not shown:
+        published_as = ", ".join(sorted(f"{t.text_version} ({t.language})" for t in same_id))
+        raise ConsentTextMismatch(
+            f"consent text {text_id} was published as {published_as}, not {text_version} ({language})",
+            "text_version",
+        )
+    if shown[0].sha256 != sha256:
+        raise ConsentTextMismatch(
+            f"text_sha256 is not the sha256 of the published text {text_id} {text_version} ({language})",
+            "text_sha256",
+        )
 
 
 class CaptureErasedError(DomainError):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from a3cp.config import Settings
+from a3cp.consent_texts import consent_texts
 from a3cp.domain.consent import (
     CaptureCuration,
     CaptureDiscarded,
@@ -29,6 +30,7 @@ from a3cp.domain.consent import (
     UserEvent,
     erasure_targets,
     fold,
+    require_as_published,
     require_not_erased,
 )
 from a3cp.domain.events import CaptureFeatures, parse_event
@@ -91,7 +93,10 @@ class ConsentService:
         raise RuntimeError(f"consent stream of {user_id} kept changing; gave up after retries")
 
     def grant(self, user_id: str, account: str, consent: ConsentGrantInput) -> ConsentGranted:
-        """Record the consent `account` took down for `user_id`."""
+        """Record the consent `account` took down for `user_id` (a published text: as published)."""
+        require_as_published(
+            consent_texts(), consent.text_id, consent.text_version, consent.language, consent.text_sha256
+        )
         event = ConsentGranted(
             user_id=user_id,
             performer_id=account,

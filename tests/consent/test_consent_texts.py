@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from a3cp.config import Settings
 from a3cp.consent_texts import FOLDER, SUMS_NAME, ConsentTextsCorrupt, consent_texts, load_texts
+from a3cp.storage_layout import user_stream_path
+from bench.client import USER
+from tests.consent.conftest import grant_body
 from tests.fixtures.accounts import anonymous
 
 pytestmark = pytest.mark.fast
@@ -71,3 +75,28 @@ def test_the_route_serves_the_texts_to_any_account_only(client: TestClient) -> N
     )
     assert text["sha256"] == hashlib.sha256(text["text"].encode()).hexdigest()
     assert anonymous(client).get("/consent/texts").status_code == 401
+
+
+def test_a_grant_to_a_published_text_must_name_it_as_published(
+    client: TestClient, settings: Settings
+) -> None:
+    """The published text's id with another version, language or hash is refused (400 naming the field,
+    nothing recorded); the published text as served is accepted, and so is an organisation's own form."""
+    (published,) = client.get("/consent/texts").json()["texts"]
+    as_published = {key: published[key] for key in ("text_id", "text_version", "language")}
+    as_published["text_sha256"] = published["sha256"]
+    refused = [
+        ({"text_sha256": hashlib.sha256(b"another text").hexdigest()}, "text_sha256"),
+        ({"text_version": "99"}, "text_version"),
+        ({"language": "de"}, "text_version"),
+    ]
+    for change, field in refused:
+        response = client.post(
+            f"/users/{USER}/consent", json=grant_body("capture", **{**as_published, **change})
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"] == "consent_text_mismatch"
+        assert response.json()["fields"][0]["field"] == field, response.text
+    assert not user_stream_path(settings, USER).exists()  # nothing was recorded
+    for body in (grant_body("capture", **as_published), grant_body("capture")):  # published; own form
+        assert client.post(f"/users/{USER}/consent", json=body).status_code == 201
