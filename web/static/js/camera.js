@@ -57,3 +57,14 @@ export function closeCamera(video, stream) {
   if (stream) stream.getTracks().forEach((track) => track.stop());
   video.srcObject = null;
 }
+
+/** Browsers offer the camera only to a secure context: https://, or http://localhost on this machine. A
+ * tablet opening http://<this machine's name> gets no camera API at all, so say so in `note` before anyone
+ * tries. */
+export function explainMissingCamera(note) {
+  if (window.isSecureContext) return;
+  note.textContent = "The camera needs HTTPS: this page was opened over plain http:// under a name other " +
+    "than localhost, so the browser offers no camera here. Open it with https:// (README: " +
+    "\"Use it from a tablet\").";
+  note.hidden = false;
+}

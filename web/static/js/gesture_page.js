@@ -1,13 +1,13 @@
 // /demo/gesture: session buttons, live preview with the server's tracked skeleton drawn over it, one
 // bounded capture at a time, the result and a link to its review.
 import { captureBlocker, fillPersonPicker } from "./account.js";
-import { ApiError, endSession, startSession } from "./api.js";
-import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
+import { endSession, startSession } from "./api.js";
+import { closeCamera, explainMissingCamera, frameSize, openCamera } from "./camera.js";
 import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
 import { ConsentPanel } from "./consent_panel.js";
 import { describeQuality } from "./quality.js";
 import { drawSkeleton } from "./skeleton.js";
-import { StatusView } from "./status.js";
+import { StatusView, whileBusy } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 const view = new StatusView($("status"), $("error"));
@@ -22,15 +22,7 @@ const blocker = captureBlocker(fillPersonPicker(person, $("person-hint")));
 // The person's consent; with consent enforced, capture waits for `capture` consent (docs/privacy.md).
 const consent = new ConsentPanel(view, () => render());
 
-// Browsers offer the camera only to a secure context: https://, or http://localhost on this machine.
-// A tablet opening http://<this machine's name> gets no camera API at all, so say so before anyone tries.
-if (!window.isSecureContext) {
-  const note = $("https-needed");
-  note.textContent = "The camera needs HTTPS: this page was opened over plain http:// under a name other " +
-    "than localhost, so the browser offers no camera here. Open it with https:// (README: " +
-    "\"Use it from a tablet\").";
-  note.hidden = false;
-}
+explainMissingCamera($("https-needed"));
 for (const node of document.querySelectorAll(".max-seconds")) node.textContent = String(MAX_CAPTURE_MS / 1000);
 
 function render() {
@@ -46,12 +38,6 @@ function render() {
 
 function setCaptureState(text) {
   $("capture-state").textContent = text;
-}
-
-function failed(err, what) {
-  const text = err instanceof ApiError || err instanceof CameraError || err instanceof Error ? err.message : String(err);
-  view.error(text);
-  view.say(`${what} failed.`);
 }
 
 /** Draw a capture.preview over the video and say in words which parts are being tracked. */
@@ -97,43 +83,23 @@ function stopClock() {
   state.clock = null;
 }
 
-$("btn-start").addEventListener("click", async () => {
-  view.clearError();
-  state.busy = true;
-  render();
+$("btn-start").addEventListener("click", () => whileBusy(state, render, view, "Starting the session", async () => {
   view.say("Starting a session…");
-  try {
-    const body = await startSession(person.value);
-    state.sessionId = body.session_id;
-    state.userId = person.value;
-    view.say(`Session started: ${state.sessionId}. You can capture a gesture.`);
-  } catch (err) {
-    failed(err, "Starting the session");
-  } finally {
-    state.busy = false;
-    render();
-  }
-});
+  const body = await startSession(person.value);
+  state.sessionId = body.session_id;
+  state.userId = person.value;
+  view.say(`Session started: ${state.sessionId}. You can capture a gesture.`);
+}));
 
-$("btn-end").addEventListener("click", async () => {
-  view.clearError();
-  state.busy = true;
-  render();
+$("btn-end").addEventListener("click", () => whileBusy(state, render, view, "Ending the session", async () => {
   view.say("Ending the session…");
-  try {
-    await endSession(state.userId, state.sessionId);
-    view.say(`Session ${state.sessionId} ended.`);
-    state.sessionId = null;
-    state.userId = null;
-    closeCamera(video, state.stream);
-    state.stream = null;
-  } catch (err) {
-    failed(err, "Ending the session");
-  } finally {
-    state.busy = false;
-    render();
-  }
-});
+  await endSession(state.userId, state.sessionId);
+  view.say(`Session ${state.sessionId} ended.`);
+  state.sessionId = null;
+  state.userId = null;
+  closeCamera(video, state.stream);
+  state.stream = null;
+}));
 
 $("btn-capture").addEventListener("click", async () => {
   view.clearError();
@@ -146,7 +112,7 @@ $("btn-capture").addEventListener("click", async () => {
     state.busy = false;
     render();
     setCaptureState("camera unavailable");
-    failed(err, "Opening the camera");
+    view.failed(err, "Opening the camera");
     return;
   }
   const { width, height } = frameSize(video);
@@ -161,7 +127,7 @@ $("btn-capture").addEventListener("click", async () => {
     state.busy = false;
     render();
     setCaptureState("failed");
-    failed(err, "Opening the capture connection");
+    view.failed(err, "Opening the capture connection");
     return;
   }
   state.capture = capture;
@@ -178,7 +144,7 @@ $("btn-capture").addEventListener("click", async () => {
     view.say(`Capture recorded: ${result.T} frames, hash ${result.raw_features_ref.hash}.`);
   } catch (err) {
     setCaptureState("failed");
-    failed(err, "The capture");
+    view.failed(err, "The capture");
   } finally {
     clearTimeout(autoStop);
     stopClock();

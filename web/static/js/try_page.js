@@ -1,10 +1,10 @@
 // /demo/try: pick a person, see their vocabulary, perform a gesture, see (and hear) the word or "not sure",
 // confirm or correct it with one tap (POST /records/{id}/label makes the capture one more example).
 import { captureBlocker, fillPersonPicker } from "./account.js";
-import { ApiError, endSession, getJson, requestJson, startSession } from "./api.js";
-import { CameraError, closeCamera, frameSize, openCamera } from "./camera.js";
+import { endSession, getJson, requestJson, startSession } from "./api.js";
+import { closeCamera, explainMissingCamera, frameSize, openCamera } from "./camera.js";
 import { CaptureStream, MAX_CAPTURE_MS } from "./capture_client.js";
-import { StatusView } from "./status.js";
+import { StatusView, whileBusy } from "./status.js";
 
 const $ = (id) => document.getElementById(id);
 const view = new StatusView($("status"), $("error"));
@@ -16,13 +16,7 @@ const state = {
 };
 const blocker = captureBlocker(fillPersonPicker(person, $("person-hint")));
 
-if (!window.isSecureContext) {
-  const note = $("https-needed");
-  note.textContent = "The camera needs HTTPS: this page was opened over plain http:// under a name other " +
-    "than localhost, so the browser offers no camera here. Open it with https:// (README: " +
-    "\"Use it from a tablet\").";
-  note.hidden = false;
-}
+explainMissingCamera($("https-needed"));
 
 function ready() {
   const vocabulary = state.vocabulary;
@@ -35,12 +29,6 @@ function render() {
   $("btn-perform").disabled = blocker !== null || state.busy || capturing || !ready();
   $("btn-done").disabled = !capturing || state.capture.stopped;
   $("btn-end").disabled = state.busy || capturing || state.sessionId === null;
-}
-
-function failed(err, what) {
-  const text = err instanceof ApiError || err instanceof CameraError || err instanceof Error ? err.message : String(err);
-  view.error(text);
-  view.say(`${what} failed.`);
 }
 
 function item(text) {
@@ -87,7 +75,7 @@ async function loadVocabulary() {
     view.say(ready() ? `Vocabulary of ${person.value} loaded. Press Perform a gesture.` : "Nothing to recognize yet.");
   } catch (err) {
     state.vocabulary = null;
-    failed(err, "Loading the vocabulary");
+    view.failed(err, "Loading the vocabulary");
   } finally {
     render();
   }
@@ -152,7 +140,7 @@ async function labelCapture(label) {
     showVocabulary(await getJson(`/users/${encodeURIComponent(person.value)}/vocabulary`));
   } catch (err) {
     for (const button of $("feedback-buttons").children) button.disabled = false;
-    failed(err, "Saving the label");
+    view.failed(err, "Saving the label");
   } finally {
     render();
   }
@@ -185,7 +173,7 @@ async function perform() {
   } catch (err) {
     state.busy = false;
     render();
-    failed(err, "Getting ready");
+    view.failed(err, "Getting ready");
     return;
   }
   const { width, height } = frameSize(video);
@@ -197,7 +185,7 @@ async function perform() {
   } catch (err) {
     state.busy = false;
     render();
-    failed(err, "Opening the capture connection");
+    view.failed(err, "Opening the capture connection");
     return;
   }
   state.capture = capture;
@@ -221,7 +209,7 @@ async function perform() {
     }
   } catch (err) {
     $("capture-state").textContent = "failed";
-    failed(err, "Recognizing the gesture");
+    view.failed(err, "Recognizing the gesture");
   } finally {
     clearTimeout(autoStop);
     stopClock();
@@ -242,23 +230,13 @@ async function done() {
 
 $("btn-perform").addEventListener("click", perform);
 $("btn-done").addEventListener("click", done);
-$("btn-end").addEventListener("click", async () => {
-  view.clearError();
-  state.busy = true;
-  render();
-  try {
-    await endSession(person.value, state.sessionId);
-    view.say(`Session ${state.sessionId} ended.`);
-    state.sessionId = null;
-    closeCamera(video, state.stream);
-    state.stream = null;
-  } catch (err) {
-    failed(err, "Ending the session");
-  } finally {
-    state.busy = false;
-    render();
-  }
-});
+$("btn-end").addEventListener("click", () => whileBusy(state, render, view, "Ending the session", async () => {
+  await endSession(person.value, state.sessionId);
+  view.say(`Session ${state.sessionId} ended.`);
+  state.sessionId = null;
+  closeCamera(video, state.stream);
+  state.stream = null;
+}));
 person.addEventListener("change", loadVocabulary);
 window.addEventListener("pagehide", () => closeCamera(video, state.stream));
 render();
