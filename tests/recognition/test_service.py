@@ -286,6 +286,42 @@ def test_websocket_recognition_that_cannot_be_made_says_why_after_the_recorded_c
     assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "failed")]
 
 
+def test_a_server_failure_in_the_recognition_leaves_the_recorded_capture_recorded(
+    client: TestClient,
+    settings: Settings,
+    session_id: str,
+    takes: dict[str, np.ndarray],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a refusal but a fault after capture.result (here a bug): the capture stays recorded and
+    audited ok, the answer says internal_error with label null, the socket closes 1000, and the failure
+    is the recognition's audit record, not a second one of the capture."""
+    label_examples(client, session_id, takes, ("hello", "thanks"))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the recognizer")
+
+    monkeypatch.setattr(client.app.state.services.recognition, "recognize_record", broken)  # type: ignore[attr-defined]
+    capture = Capture(session_id, user_id=USER, fps=10)
+    frames = person_frames(FRAMES)
+    ReplayTracker.queue.append(takes["hello"][8])
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        for seq, frame in enumerate(frames, start=1):
+            ws.send_text(capture.meta(seq, len(frame)))
+            ws.send_bytes(frame)
+        ws.send_text(capture.close(seconds=3.0))
+        result = json.loads(ws.receive_text())
+        recognized = json.loads(ws.receive_text())
+        closed = ws.receive()
+    assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
+    assert recognized["event"] == "capture.recognized" and recognized["label"] is None
+    assert recognized["error_code"] == "internal_error"
+    assert closed["type"] == "websocket.close" and closed["code"] == 1000
+    assert audit_trail(client, capture.record_id) == [("capture", "ok"), ("recognize", "failed")]
+    assert client.get(f"/records/{capture.record_id}").status_code == 200  # recorded, in the read model
+
+
 def test_websocket_recognize_checks_the_capture_before_the_recognizer(
     client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
 ) -> None:

@@ -75,7 +75,7 @@ from a3cp.services.recognition import RecognitionService
 from web.access import outcome_of, record_audit
 from web.auth import websocket_principal
 from web.body import load_json
-from web.error_table import CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, http_status, ws_abort
+from web.error_table import CLOSE_NORMAL, CLOSE_POLICY_VIOLATION, http_status, kind_of, ws_abort
 from web.errors import STORAGE_FULL, error_response
 from web.openapi import Operation
 
@@ -198,6 +198,11 @@ def _parse(message: Mapping[str, Any]) -> CaptureOpen | CaptureFrameMeta | Captu
 
 
 _EVENT_TAGS = {"capture.open", "capture.frame_meta", "capture.close"}
+
+
+def _not_recognized(code: str, message: str) -> dict[str, Any]:
+    """The fields of a capture.recognized that names no label, and why."""
+    return {"label": None, "scores": [], "error_code": code, "message": message}
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
@@ -412,7 +417,8 @@ class CaptureConnection:
     async def _recognized(self) -> str:
         """The recorded capture recognized (docs/recognition.md): the capture.recognized message, audited
         as a recognition. When none can be made (no frame shows both shoulders, consent withdrawn, no
-        vocabulary left) it says why with label null: the capture is recorded all the same."""
+        vocabulary left, the server failed) it says why with label null: the capture is recorded all the
+        same, and its audit stays the capture's success."""
         assert self.open is not None
         try:
             outcome = await run_in_threadpool(
@@ -421,14 +427,13 @@ class CaptureConnection:
                 self.open.record_id,
                 self.principal.account,
             )
-        except DomainError as refusal:
+        except (DomainError, Fault) as refusal:
             await self._audit(outcome_of(refusal), AuditAction.RECOGNIZE)
-            answer: dict[str, Any] = {
-                "label": None,
-                "scores": [],
-                "error_code": refusal.code,
-                "message": refusal.message,
-            }
+            answer: dict[str, Any] = _not_recognized(refusal.code, refusal.message)
+        except Exception:  # the capture is recorded and its result sent: only the recognition failed
+            logger.exception("recognition of capture %s failed", self.open.record_id)
+            await self._audit(Outcome.FAILED, AuditAction.RECOGNIZE)
+            answer = _not_recognized("internal_error", kind_of("internal_error").words)
         else:
             await self._audit(Outcome.OK, AuditAction.RECOGNIZE)
             answer = {
