@@ -79,6 +79,9 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from a3cp.accounts.audit import AuditTrail
+    from a3cp.export.retention import retire_stale
+    from a3cp.schemas import utc_now
     from a3cp.services.consent import ConsentService
     from a3cp.services.verify import repair, verify
 
@@ -88,6 +91,9 @@ def _verify(args: argparse.Namespace) -> int:
         finished = consent.erase_pending(args.user) if args.user else consent.resume_erasures()
         for erased in finished:
             print(f"finished the erasure of {erased.capture_record_id} (user {erased.user_id})")
+        retirement = retire_stale(settings, AuditTrail(settings), consent, utc_now(), user_id=args.user)
+        for export_id in retirement.retired:
+            print(f"deleted export {export_id}: its people no longer allow the server to hold it")
     report = verify(settings, args.user, args.session)
     for line in report.failure_lines():
         print(line)

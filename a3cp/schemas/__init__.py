@@ -58,6 +58,7 @@ from a3cp.schemas.consent import (
 from a3cp.schemas.errors import ClientContract, ErrorCodeContract, ErrorResponse, FieldError
 from a3cp.schemas.export import (
     ExportCreated,
+    ExportDeleted,
     ExportFormat,
     ExportListing,
     ExportProgress,
@@ -150,6 +151,7 @@ __all__ = [
     "ClientContract",
     "ErrorCodeContract",
     "ExportCreated",
+    "ExportDeleted",
     "ExportFormat",
     "ExportListing",
     "ExportProgress",

@@ -92,6 +92,7 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     EXPORT_DOWNLOADED = "export_downloaded"
     EXPORTS_LISTED = "exports_listed"
+    EXPORT_DELETED = "export_deleted"
     READ_AUDIT = "read_audit"
     CONSENT_GRANTED = "consent_granted"
     CONSENT_WITHDRAWN = "consent_withdrawn"

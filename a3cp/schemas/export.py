@@ -70,6 +70,13 @@ class ExportListing(BaseModel):
     users: list[SafeId]
 
 
+class ExportDeleted(BaseModel):
+    """DELETE /exports/{export_id}: the export deleted from the server (copies downloaded stay)."""
+
+    export_id: SafeId
+    deleted: Literal[True] = True
+
+
 class ExportsList(BaseModel):
     """GET /exports: the exports the account made (every export for an admin), oldest first."""
 

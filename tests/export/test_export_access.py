@@ -1,6 +1,7 @@
-"""Who may still list and download an export, and that every export request is audited, without
-MediaPipe: exports of nothing written for real, and exports of named users made through the audit
-trail as `record_export` writes it."""
+"""Who may still list, download and delete an export, that the server stops holding an export its
+people no longer allow (a3cp.export.retention), and that every export request is audited, without
+MediaPipe: exports of nothing written for real, and exports of named users (research consent given) made
+through the audit trail as `record_export` writes it."""
 
 from __future__ import annotations
 
@@ -20,10 +21,13 @@ from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
 from a3cp.accounts.settings import LoginLimits
 from a3cp.config import Settings
+from a3cp.export.retention import RETIRING, retire_stale
 from a3cp.export.service import ExportOutcome, ExportPlan, record_export
-from a3cp.schemas import AuditAction, AuditRecord, ExportRequest, Outcome
+from a3cp.schemas import AuditAction, AuditRecord, ConsentGrantInput, ExportRequest, Outcome, utc_now
 from a3cp.storage_layout import StorageLayout, export_dir, exports_dir
+from bench.client import consent_body
 from tests.fixtures.accounts import FAST_HASHER
+from tests.fixtures.cli import run_cli
 from tests.fixtures.loop import run_in_fresh_loop
 from web.app import create_app
 from web.auth import Authenticated
@@ -47,12 +51,16 @@ class Deployment:
     def audit(self, action: AuditAction) -> list[AuditRecord]:
         return [r for r in self.accounts.audit.read() if r.action is action]
 
-    def made(self, export_id: str, account: str, users: list[str]) -> None:
-        """An export of `users` by `account`, as the writer leaves it and the audit trail records it."""
+    def made(self, export_id: str, account: str, users: list[str], created_at: str = CREATED) -> None:
+        """An export of `users` by `account`, as the writer leaves it and the audit trail records it
+        (each user's research consent given first: the export took their captures under it)."""
+        for user in users:
+            grant = ConsentGrantInput.model_validate(consent_body("research"))
+            self.app.state.services.consent.grant(user, "boss", grant)
         root = export_dir(self.settings, export_id)
         root.mkdir(parents=True)
         (root / "README.md").write_bytes(b"an export\n")
-        outcome = ExportOutcome(export_id, CREATED, root, {"captures_count": len(users)}, users)
+        outcome = ExportOutcome(export_id, created_at, root, {"captures_count": len(users)}, users)
         request = ExportRequest(format="npz")
         record_export(self.accounts.audit, request, outcome, client="test", account=account, role=None)
 
@@ -141,3 +149,83 @@ def test_a_streamed_export_is_audited_though_the_client_went_away(
     [record] = deployment.audit(AuditAction.EXPORT)
     assert (record.outcome, record.object_id, record.account) == (Outcome.OK, "streamed", "rita")
     assert export_dir(deployment.settings, "streamed").is_dir()
+
+
+def test_the_maker_or_an_admin_deletes_an_export_and_it_is_gone(deployment: Deployment) -> None:
+    deployment.made("mine", "rita", ["elias01"])
+    deployment.made("theirs", "rita", ["ben02"])
+    deployment.accounts.create_account("rolf", Role.RESEARCHER, PASSWORD)
+    deployment.accounts.grant("rolf", "elias01")
+    not_maker = deployment.client.delete("/exports/mine", headers=deployment.headers("rolf"))
+    assert not_maker.status_code == 404, not_maker.text  # another researcher's export looks missing
+
+    deleted = deployment.client.delete("/exports/mine", headers=deployment.headers("rita"))
+    assert deleted.status_code == 200 and deleted.json() == {"export_id": "mine", "deleted": True}
+    assert not export_dir(deployment.settings, "mine").exists()
+    assert listed(deployment, "rita") == ["theirs"]
+    assert deployment.client.get("/exports/mine", headers=deployment.headers("rita")).status_code == 404
+    again = deployment.client.delete("/exports/mine", headers=deployment.headers("rita"))
+    assert again.status_code == 404
+    assert deployment.client.delete("/exports/theirs", headers=deployment.headers("boss")).status_code == 200
+    records = deployment.audit(AuditAction.EXPORT_DELETED)
+    done = [(r.account, r.object_id, r.user_id) for r in records if r.outcome is Outcome.OK]
+    assert done == [("rita", "mine", "elias01"), ("boss", "theirs", "ben02")]
+    refused = [(r.account, r.outcome) for r in records if r.outcome is not Outcome.OK]
+    assert refused == [("rolf", Outcome.NOT_FOUND), ("rita", Outcome.NOT_FOUND)]
+    bad = deployment.client.delete("/exports/not!safe", headers=deployment.headers("rita"))
+    assert bad.status_code == 400 and "export_id" in bad.text
+
+
+def test_a_withdrawal_or_erasure_deletes_the_server_copies_holding_that_person(
+    deployment: Deployment,
+) -> None:
+    deployment.made("elias", "rita", ["elias01"])
+    deployment.made("ben", "rita", ["ben02"])
+    deployment.made("both", "rita", ["ben02", "elias01"])
+    boss = deployment.headers("boss")
+    erased = deployment.client.post("/users/elias01/erasure", json={"reason": "asked"}, headers=boss)
+    assert erased.status_code == 200, erased.text
+    assert not export_dir(deployment.settings, "elias").exists()
+    assert not export_dir(deployment.settings, "both").exists()
+    assert export_dir(deployment.settings, "ben").is_dir()
+    assert listed(deployment, "rita") == ["ben"]
+    retired = [r for r in deployment.audit(AuditAction.EXPORT_DELETED) if r.account == "system"]
+    assert sorted({r.object_id for r in retired}) == ["both", "elias"]
+    assert all("research consent" in (r.details or {})["reason"] for r in retired)
+
+
+def test_an_erasure_asked_after_the_export_retires_it_though_research_stays(deployment: Deployment) -> None:
+    deployment.made("elias", "rita", ["elias01"])
+    consent = deployment.app.state.services.consent
+    consent.withdraw_scopes("elias01", "boss", ["store_face"], "no face", True)  # no route: found lazily
+    assert export_dir(deployment.settings, "elias").is_dir()  # nothing retired it yet (a crash, say)
+    assert deployment.client.get("/exports/elias", headers=deployment.headers("rita")).status_code == 404
+    assert not export_dir(deployment.settings, "elias").exists()
+    [record] = [r for r in deployment.audit(AuditAction.EXPORT_DELETED) if r.account == "system"]
+    assert "erasure" in (record.details or {})["reason"]
+
+
+def test_an_export_made_after_an_erasure_is_kept(deployment: Deployment) -> None:
+    consent = deployment.app.state.services.consent
+    deployment.made("first", "rita", ["elias01"])
+    consent.withdraw_scopes("elias01", "boss", ["store_face"], None, True)
+    deployment.made("second", "rita", ["elias01"], utc_now())  # after the erasure: cannot hold what went
+    kept = retire_stale(deployment.settings, deployment.accounts.audit, consent, utc_now())
+    assert [export.export_id for export in kept.kept] == ["second"] and kept.retired == ["first"]
+
+
+def test_a_half_deleted_export_folder_is_removed_by_the_next_retirement(deployment: Deployment) -> None:
+    leftover = exports_dir(deployment.settings) / f"{RETIRING}gone-0123"
+    (leftover / "data").mkdir(parents=True)
+    assert listed(deployment, "rita") == []
+    assert not leftover.exists()
+
+
+def test_verify_repair_deletes_an_export_its_people_no_longer_allow(deployment: Deployment) -> None:
+    deployment.made("elias", "rita", ["elias01"])
+    deployment.made("ben", "rita", ["ben02"])
+    deployment.app.state.services.consent.withdraw_scopes("elias01", "boss", ["research"], None, False)
+    repaired = run_cli(deployment.settings, "verify", "--repair")
+    assert "deleted export elias" in repaired.stdout, repaired.stdout + repaired.stderr
+    assert not export_dir(deployment.settings, "elias").exists()
+    assert export_dir(deployment.settings, "ben").is_dir()

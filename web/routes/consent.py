@@ -15,6 +15,7 @@ from starlette.routing import Route
 from a3cp.accounts.policy import Action
 from a3cp.consent_texts import consent_texts
 from a3cp.domain.consent import SCOPES, UserConsentState
+from a3cp.export.retention import retire_stale
 from a3cp.schemas import (
     AuditAction,
     ConsentChange,
@@ -94,6 +95,9 @@ async def _withdraw(
     service = _consent(request)
     account = auth.principal.account
     event, erased = await run_in_threadpool(service.withdraw_scopes, user_id, account, scopes, reason, erase)
+    # The server's copies in exports go with the consent they were made under (a3cp.export.retention).
+    settings, audit_trail = request.app.state.services.settings, account_service(request).audit
+    await run_in_threadpool(retire_stale, settings, audit_trail, service, utc_now(), user_id=user_id)
     return ConsentChange(event=event.to_record(), erased=[done.to_record() for done in erased])
 
 

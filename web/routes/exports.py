@@ -2,7 +2,9 @@
 `<DATA_ROOT>/exports/<export_id>/` and answers with its manifest (with `Accept: application/x-ndjson`,
 first one progress line per capture written), `GET /exports/{export_id}` streams it
 as one tar (its maker, while still allowed to export every user in it, or an admin), `GET /exports` lists
-the exports the account may download.
+the exports the account may download, `DELETE /exports/{export_id}` deletes one from the server. An export
+whose people no longer allow it to be held (a3cp.export.retention) is deleted before any of these
+answers, so it is never listed or served again.
 
 Who may export: a researcher the users granted to them (an ungranted user named in `users` answers 404
 like a missing one), an admin every user, a carer nobody (403). Every request is audited before its
@@ -21,23 +23,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.policy import Decision, Principal, Role, authorize_export
 from a3cp.domain.errors import DomainError, UserNotFound
 from a3cp.export.archive import ARCHIVE_MEDIA_TYPE, stream_archive
-from a3cp.export.service import (
-    ExportOutcome,
-    ExportPlan,
-    Progress,
-    exports_in,
-    plan_export,
-    record_export,
-    write_export,
-)
+from a3cp.export.retention import delete_export, retire_stale
+from a3cp.export.service import ExportOutcome, ExportPlan, Progress, plan_export, record_export, write_export
 from a3cp.schemas import (
     AuditAction,
     ErrorResponse,
     ExportCreated,
+    ExportDeleted,
     ExportListing,
     ExportProgress,
     ExportRequest,
@@ -158,54 +153,77 @@ async def _progress_lines(
     yield b'{"export":' + _created(outcome) + b"}\n"
 
 
-def visible_exports(audit: AuditTrail, principal: Principal) -> list[ExportListing]:
-    """The exports `principal` made and may still export every user of (every export for an admin): a
-    grant revoked since hides the exports that hold that user's data."""
-    records = (
-        record
-        for record in audit.read(account=None if principal.role is Role.ADMIN else principal.account)
-        if record.action is AuditAction.EXPORT and record.outcome is Outcome.OK
-    )
+def visible_exports(request: Request, principal: Principal) -> list[ExportListing]:
+    """The held exports `principal` made and may still export every user of (every export for an admin):
+    a grant revoked since hides the exports that hold that user's data. Stale exports are retired first."""
+    services = request.app.state.services
+    held = retire_stale(services.settings, account_service(request).audit, services.consent, utc_now())
     return [
         export
-        for export in exports_in(records)
-        if all(authorize_export(principal, user_id) is Decision.ALLOWED for user_id in export.users)
+        for export in held.kept
+        if (principal.role is Role.ADMIN or export.account == principal.account)
+        and all(authorize_export(principal, user_id) is Decision.ALLOWED for user_id in export.users)
     ]
 
 
 async def listing(request: Request) -> JSONResponse:
     auth = await require_login(request)
-    audit = account_service(request).audit
-    exports = await run_in_threadpool(visible_exports, audit, auth.principal)
+    exports = await run_in_threadpool(visible_exports, request, auth.principal)
     await run_in_threadpool(record_audit, request, auth.principal, AuditAction.EXPORTS_LISTED, Outcome.OK)
     return JSONResponse(ExportsList(exports=exports).model_dump(mode="json"))
+
+
+async def _visible_export(request: Request, auth: Authenticated, action: AuditAction) -> ExportListing:
+    """The export the path names, if this account may see it and it is still held; every refusal is
+    audited as `action` before the 400/404 is answered (a hidden export looks like a missing one)."""
+    try:
+        export_id = require_safe_id(request.path_params["export_id"], "export_id")
+    except Exception as exc:
+        await run_in_threadpool(record_audit, request, auth.principal, action, outcome_of(exc))
+        raise
+    visible = await run_in_threadpool(visible_exports, request, auth.principal)
+    found = next((export for export in visible if export.export_id == export_id), None)
+    if found is None or not export_dir(request.app.state.services.settings, export_id).is_dir():
+        outcome = Outcome.NOT_FOUND
+        await run_in_threadpool(record_audit, request, auth.principal, action, outcome, object_id=export_id)
+        raise not_found()
+    return found
 
 
 async def download(request: Request) -> Response:
     auth = await require_login(request)
     action = AuditAction.EXPORT_DOWNLOADED
-    try:
-        export_id = require_safe_id(request.path_params["export_id"], "export_id")
-    except Exception as exc:  # refused like every sibling refusal: audited before the answer
-        await run_in_threadpool(record_audit, request, auth.principal, action, outcome_of(exc))
-        raise
-    settings = request.app.state.services.settings
-    audit = account_service(request).audit
-    known = {e.export_id for e in await run_in_threadpool(visible_exports, audit, auth.principal)}
-    root = export_dir(settings, export_id)
-    found = export_id in known and root.is_dir()
-    outcome = Outcome.OK if found else Outcome.NOT_FOUND
-    await run_in_threadpool(record_audit, request, auth.principal, action, outcome, object_id=export_id)
-    if not found:
-        raise not_found()
-    headers = {"Content-Disposition": f'attachment; filename="a3cp-export-{export_id}.tar"'}
+    export = await _visible_export(request, auth, action)
+    await run_in_threadpool(
+        record_audit, request, auth.principal, action, Outcome.OK, object_id=export.export_id
+    )
+    root = export_dir(request.app.state.services.settings, export.export_id)
+    headers = {"Content-Disposition": f'attachment; filename="a3cp-export-{export.export_id}.tar"'}
     return StreamingResponse(stream_archive(root), media_type=ARCHIVE_MEDIA_TYPE, headers=headers)
+
+
+async def delete(request: Request) -> JSONResponse:
+    """Delete an export from the server (its maker or an admin): the folder, then its register entry."""
+    auth = await require_login(request)
+    export = await _visible_export(request, auth, AuditAction.EXPORT_DELETED)
+    principal = auth.principal
+    await run_in_threadpool(
+        delete_export,
+        request.app.state.services.settings,
+        account_service(request).audit,
+        export,
+        client=client_address(request),
+        account=principal.account,
+        role=principal.role,
+    )
+    return JSONResponse(ExportDeleted(export_id=export.export_id).model_dump(mode="json"))
 
 
 routes = [
     Route("/exports", create, methods=["POST"]),
     Route("/exports", listing, methods=["GET"]),
     Route("/exports/{export_id}", download, methods=["GET"]),
+    Route("/exports/{export_id}", delete, methods=["DELETE"]),
 ]
 
 _ERRORS: tuple[int, ...] = (400, 401, 403, 404, 409, 413)
@@ -229,5 +247,13 @@ operations: list[Any] = [
         path_params=("export_id",),
         error_statuses=(400, 401, 404),
         binary_responses={200: (ARCHIVE_MEDIA_TYPE, "The export's folder as a tar (docs/export.md)")},
+    ),
+    Operation(
+        "/exports/{export_id}",
+        "DELETE",
+        "Delete one export from the server (its maker or an admin); copies already downloaded stay",
+        {200: ExportDeleted},
+        path_params=("export_id",),
+        error_statuses=(400, 401, 404),
     ),
 ]
