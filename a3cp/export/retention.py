@@ -22,7 +22,7 @@ from a3cp.accounts.audit import AuditTrail
 from a3cp.accounts.policy import Role
 from a3cp.config import Settings
 from a3cp.domain.consent import CaptureErased, ConsentWithdrawn, UserConsentState
-from a3cp.export.service import exports_in
+from a3cp.export.service import exports_in, record_per_person
 from a3cp.schemas import SYSTEM_PERFORMER, AuditAction, AuditRecord, ExportListing, Outcome
 from a3cp.services.consent import ConsentService
 from a3cp.storage_layout import export_dir, exports_dir
@@ -84,19 +84,11 @@ def _remove_folder(settings: Settings, export_id: str) -> None:
 def _record_deletion(
     audit: AuditTrail, export: ExportListing, reason: str, *, client: str, account: str, role: Role | None
 ) -> None:
-    """One `export_deleted` record per person in it (findable by user, like the export's own)."""
-    whose: list[str | None] = list(export.users) or [None]
-    for user_id in whose:
-        audit.record(
-            AuditAction.EXPORT_DELETED,
-            Outcome.OK,
-            client=client,
-            account=account,
-            role=role,
-            user_id=user_id,
-            object_id=export.export_id,
-            details={"reason": reason},
-        )
+    details = {"reason": reason}
+    action = AuditAction.EXPORT_DELETED
+    record_per_person(
+        audit, action, export.export_id, export.users, details, client=client, account=account, role=role
+    )
 
 
 def delete_export(

@@ -245,19 +245,43 @@ def record_export(
     account: str,
     role: Role | None,
 ) -> None:
-    """The export's audit records: one per exported user (whose data left, findable by user), each
-    naming the export and its details; one without a user for an export of nothing."""
+    """The export's audit records (see `record_per_person`), each with the export's details."""
     details = audit_details(request, outcome)
-    whose: list[str | None] = list(outcome.users) or [None]
+    record_per_person(
+        audit,
+        AuditAction.EXPORT,
+        outcome.export_id,
+        outcome.users,
+        details,
+        client=client,
+        account=account,
+        role=role,
+    )
+
+
+def record_per_person(
+    audit: AuditTrail,
+    action: AuditAction,
+    export_id: str,
+    users: Iterable[str],
+    details: dict[str, Any],
+    *,
+    client: str,
+    account: str,
+    role: Role | None,
+) -> None:
+    """One `action` record about the export per person whose data it holds (findable by user), one
+    without a user for an export of nothing."""
+    whose: list[str | None] = list(users) or [None]
     for user_id in whose:
         audit.record(
-            AuditAction.EXPORT,
+            action,
             Outcome.OK,
             client=client,
             account=account,
             role=role,
             user_id=user_id,
-            object_id=outcome.export_id,
+            object_id=export_id,
             details=details,
         )
 

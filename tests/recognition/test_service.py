@@ -178,21 +178,27 @@ def test_refusals_name_their_reason(
     assert bad.status_code == 400 and {f["field"] for f in bad.json()["fields"]} >= {"record_id"}
 
 
+def recognize_over_websocket(
+    client: TestClient, capture: Capture, tracked: np.ndarray
+) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """A `"purpose": "recognize"` capture of real frames whose tracking replays `tracked`: the
+    capture.result, the capture.recognized and the close that followed."""
+    ReplayTracker.queue.append(tracked)
+    with client.websocket_connect("/camera_feed_worker/capture") as ws:
+        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
+        for seq, frame in enumerate(person_frames(FRAMES), start=1):
+            ws.send_text(capture.meta(seq, len(frame)))
+            ws.send_bytes(frame)
+        ws.send_text(capture.close(seconds=3.0))
+        return json.loads(ws.receive_text()), json.loads(ws.receive_text()), ws.receive()
+
+
 def test_websocket_purpose_recognize_answers_capture_recognized(
     client: TestClient, settings: Settings, session_id: str, takes: dict[str, np.ndarray]
 ) -> None:
     label_examples(client, session_id, takes, ("hello", "seeyoulater", "thanks"))
     capture = Capture(session_id, user_id=USER, fps=10)
-    frames = person_frames(FRAMES)
-    ReplayTracker.queue.append(takes["hello"][8])
-    with client.websocket_connect("/camera_feed_worker/capture") as ws:
-        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
-        for seq, frame in enumerate(frames, start=1):
-            ws.send_text(capture.meta(seq, len(frame)))
-            ws.send_bytes(frame)
-        ws.send_text(capture.close(seconds=3.0))
-        result = json.loads(ws.receive_text())
-        recognized = json.loads(ws.receive_text())
+    result, recognized, _ = recognize_over_websocket(client, capture, takes["hello"][8])
     assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
     assert recognized["event"] == "capture.recognized" and recognized["record_id"] == capture.record_id
     assert recognized["label"] == "hello" and recognized["scores"][0]["label"] == "hello"
@@ -268,17 +274,7 @@ def test_websocket_recognition_that_cannot_be_made_says_why_after_the_recorded_c
     shoulderless = takes["hello"][8].copy()
     shoulderless[:, 11 * 4 : 13 * 4] = np.nan  # the query: no frame shows both shoulders
     capture = Capture(session_id, user_id=USER, fps=10)
-    frames = person_frames(FRAMES)
-    ReplayTracker.queue.append(shoulderless)
-    with client.websocket_connect("/camera_feed_worker/capture") as ws:
-        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
-        for seq, frame in enumerate(frames, start=1):
-            ws.send_text(capture.meta(seq, len(frame)))
-            ws.send_bytes(frame)
-        ws.send_text(capture.close(seconds=3.0))
-        result = json.loads(ws.receive_text())
-        recognized = json.loads(ws.receive_text())
-        closed = ws.receive()
+    result, recognized, closed = recognize_over_websocket(client, capture, shoulderless)
     assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
     assert recognized["event"] == "capture.recognized" and recognized["label"] is None
     assert recognized["error_code"] == "invalid_features" and "shoulders" in recognized["message"]
@@ -303,17 +299,7 @@ def test_a_server_failure_in_the_recognition_leaves_the_recorded_capture_recorde
 
     monkeypatch.setattr(client.app.state.services.recognition, "recognize_record", broken)  # type: ignore[attr-defined]
     capture = Capture(session_id, user_id=USER, fps=10)
-    frames = person_frames(FRAMES)
-    ReplayTracker.queue.append(takes["hello"][8])
-    with client.websocket_connect("/camera_feed_worker/capture") as ws:
-        ws.send_text(capture.open(width=320, height=320, purpose="recognize"))
-        for seq, frame in enumerate(frames, start=1):
-            ws.send_text(capture.meta(seq, len(frame)))
-            ws.send_bytes(frame)
-        ws.send_text(capture.close(seconds=3.0))
-        result = json.loads(ws.receive_text())
-        recognized = json.loads(ws.receive_text())
-        closed = ws.receive()
+    result, recognized, closed = recognize_over_websocket(client, capture, takes["hello"][8])
     assert result["event"] == "capture.result" and result["record_id"] == capture.record_id
     assert recognized["event"] == "capture.recognized" and recognized["label"] is None
     assert recognized["error_code"] == "internal_error"
