@@ -1,13 +1,16 @@
 """The account pages in real Chromium, keyboard only: the setup link creates the first admin, the admin
-creates a carer and grants a user, the carer logs in and is sent back to the page they asked for; axe-core
-finds nothing on /login, the setup page or /admin, and every button is at least 44x44 CSS px."""
+creates a carer and grants a user, the carer logs in and is sent back to the page they asked for; an admin
+deletes an export held on the server from /admin; axe-core finds nothing on /login, the setup page or
+/admin, and every button is at least 44x44 CSS px."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from a3cp.accounts.policy import Role
 from a3cp.accounts.service import AccountService
+from a3cp.storage_layout import export_dir
 
 ADMIN_PASSWORD = "admin passphrase 1"
 CARER_PASSWORD = "carer passphrase 1"
@@ -98,3 +101,34 @@ def test_a_failed_login_is_announced(page, live_server, axe_source: str) -> None
     page.keyboard.press("Enter")
     expect(page.get_by_role("alert")).to_have_text("wrong username or password")
     assert_page_accessible(page, axe_source)
+
+
+def test_an_admin_sees_the_exports_held_and_deletes_one(
+    page, live_server, accounts: AccountService, axe_source: str
+) -> None:
+    """/admin lists the exports the server holds (here one of nothing, written for real) and deletes one
+    after a confirmation: the folder and the listing lose it, the audit trail shows the deletion."""
+    if "dpo" not in accounts.state().accounts:
+        accounts.create_account("dpo", Role.ADMIN, ADMIN_PASSWORD)
+    page.goto("/login?next=/admin")
+    page.locator("#username").fill("dpo")
+    page.locator("#password").fill(ADMIN_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/admin")  # not "**/admin": the login page's own URL matches that
+    expect(page.locator("#admin-status")).to_have_text("Up to date.")
+    made = page.evaluate(
+        """fetch('/exports', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                              body: JSON.stringify({format: 'npz'})}).then(r => r.json())"""
+    )
+    export_id = made["export_id"]
+    page.reload()
+    row = page.locator("#exports tbody tr", has_text=export_id)
+    expect(row).to_contain_text("dpo")
+    assert_page_accessible(page, axe_source)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=f"Delete export {export_id}").press("Enter")
+    expect(page.locator("#admin-status")).to_have_text(f"Deleted export {export_id}.")
+    expect(page.locator("#exports tbody")).not_to_contain_text(export_id)
+    expect(page.locator("#audit tbody")).to_contain_text("export_deleted")
+    assert not export_dir(live_server.settings, export_id).exists()

@@ -1,4 +1,5 @@
-// The admin page: accounts, grants, active logins and the audit trail, through the /admin/api JSON routes.
+// The admin page: accounts, grants, active logins, the exports held and the audit trail, through the
+// /admin/api JSON routes, /exports and /audit.
 import "./account.js"; // the account bar (who is logged in)
 
 const status = document.getElementById("admin-status");
@@ -35,9 +36,10 @@ function fill(tableId, rows) {
 }
 
 async function refresh() {
-  const [accounts, sessions, audit] = await Promise.all([
+  const [accounts, sessions, exports, audit] = await Promise.all([
     call("GET", "/admin/api/accounts"),
     call("GET", "/admin/api/sessions"),
+    call("GET", "/exports"),
     call("GET", "/audit"),
   ]);
   fill("accounts", accounts.accounts.map((a) =>
@@ -53,8 +55,30 @@ async function refresh() {
       `Ended a login of ${s.account}.`));
     return row([s.account, s.created_at, s.last_seen, s.client, end]);
   }));
+  fill("exports", exports.exports.length ? exports.exports.map(exportRow) : [nothingRow("No exports are held.", 7)]);
   fill("audit", audit.records.slice(-200).reverse().map((r) =>
     row([r.timestamp, r.account, r.action, r.user_id, r.object_id, r.outcome, r.client])));
+}
+
+function exportRow(e) {
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.textContent = "Delete";
+  remove.setAttribute("aria-label", `Delete export ${e.export_id}`); // the visible word, then which one
+  remove.addEventListener("click", () => {
+    if (!window.confirm(`Delete export ${e.export_id} from this server? Copies already downloaded stay.`)) return;
+    act(() => call("DELETE", `/exports/${encodeURIComponent(e.export_id)}`), `Deleted export ${e.export_id}.`);
+  });
+  return row([e.export_id, e.created_at, e.account, e.format, String(e.captures), e.users.join(", ") || "none", remove]);
+}
+
+function nothingRow(text, columns) {
+  const tr = document.createElement("tr");
+  const td = document.createElement("td");
+  td.colSpan = columns;
+  td.textContent = text;
+  tr.append(td);
+  return tr;
 }
 
 async function act(operation, done) {
