@@ -6,7 +6,9 @@ one keep-alive connection of bench.lean_http (httpx's ~1 ms of CPU per request w
 server on this 2-core machine); every answer's status and session_id are checked.
 
 `--profile FILE` samples the server with py-spy while the load runs (bench.profile): how request
-threads waiting in SQLite's busy handler were found (docs/benchmarks.md)."""
+threads waiting in SQLite's busy handler were found (docs/benchmarks.md); with `--gil` only the samples of
+the thread holding the GIL, i.e. where the server's CPU goes. The server's CPU time per request (user +
+system, from /proc) is printed too: it moves less with other load on the machine than requests/s do."""
 
 from __future__ import annotations
 
@@ -61,14 +63,16 @@ def _generator(url: str, headers: dict[str, str], pairs_per_client: int, results
     results.send(asyncio.run(_load(url, headers, pairs_per_client)))
 
 
-def run(pairs_per_client: int, stacks: Path | None = None, workers: int = 1) -> dict[str, float]:
+def run(
+    pairs_per_client: int, stacks: Path | None = None, workers: int = 1, gil_only: bool = False
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), USERS, workers) as server:
         asyncio.run(_load(server.url, server.headers, 2))  # warm-up: connections, migration check, imports
         receiving, sending = multiprocessing.Pipe(duplex=False)
         generator = multiprocessing.get_context("spawn").Process(
             target=_generator, args=(server.url, server.headers, pairs_per_client, sending)
         )
-        with sampled(server.pid, stacks) if stacks else nullcontext():
+        with sampled(server.pid, stacks, gil_only=gil_only) if stacks else nullcontext():
             cpu_before = server.cpu_seconds()
             generator.start()
             seconds, latencies = receiving.recv()
@@ -88,12 +92,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
     parser.add_argument("--profile", type=Path, metavar="FILE", help="py-spy stacks of the server, to FILE")
+    parser.add_argument("--gil", action="store_true", help="--profile: only samples holding the GIL (CPU)")
     parser.add_argument("--workers", type=int, default=1, help="`a3cp serve --workers` (profile: 1 only)")
     parser.add_argument("--pairs", type=int, default=250, help="start+end pairs per client")
     args = parser.parse_args(argv)
     if args.profile and args.workers != 1:
         parser.error("--profile samples one server process: use it with --workers 1")
-    r = run(5 if args.quick else args.pairs, args.profile, args.workers)
+    r = run(5 if args.quick else args.pairs, args.profile, args.workers, args.gil)
     with tempfile.TemporaryDirectory(dir=".") as tmp:  # the anchor, in the same run
         appends = rate(recorder_writer, Path(tmp), 100 if args.quick else 2_000, 1)
     print(
