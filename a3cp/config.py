@@ -32,7 +32,7 @@ CAPTURE_WALL_GRACE_S = 5.0
 # `extraction_behind` instead of the server ceasing to read the socket.
 EXTRACTION_BACKLOG_FRAMES = 75
 
-# HTTP connection limits (docs/limits.md), enforced by web.server_limits (uvicorn's h11 protocol) and
+# HTTP connection limits (docs/limits.md), enforced by web.server_limits (uvicorn's httptools protocol) and
 # web.request_limits (ASGI); each can be set from the environment (`HttpLimits.from_env`).
 MAX_REQUEST_HEAD_BYTES = 16 * 1024
 

@@ -40,6 +40,13 @@ def require_safe_id(value: object, field: str) -> str:
     return value
 
 
+def ensure_directory(path: Path) -> None:
+    """Create `path` and its parents unless it exists: one stat on the request path (every append),
+    where `mkdir(exist_ok=True)` costs a failed mkdir, an exception and a stat."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+
+
 class StorageLayout:
     """The directory layout under one Settings' LOG_ROOT and DATA_ROOT."""
 
@@ -56,7 +63,7 @@ class StorageLayout:
         """`<LOG_ROOT>/users/<user_id>/sessions/`."""
         path = self.log_root / "users" / require_safe_id(user_id, "user_id") / "sessions"
         if create:
-            path.mkdir(parents=True, exist_ok=True)
+            ensure_directory(path)
         return path
 
     def log_path(self, user_id: str, session_id: str, *, create_dir: bool = False) -> Path:
@@ -210,7 +217,7 @@ def audit_dir(settings: Settings, *, create: bool = False) -> Path:
     """`<LOG_ROOT>/audit/`: one audit stream per UTC day."""
     directory = settings.log_root / AUDIT_DIR
     if create:
-        directory.mkdir(parents=True, exist_ok=True)
+        ensure_directory(directory)
     return directory
 
 

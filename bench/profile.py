@@ -16,10 +16,12 @@ OUR_PACKAGES = ("a3cp/", "eventstore/", "projections/", "web/")
 
 
 @contextmanager
-def sampled(pid: int, stacks: Path) -> Iterator[None]:
-    """py-spy samples process `pid` (250 Hz, idle threads left out) while the block runs."""
+def sampled(pid: int, stacks: Path, *, gil_only: bool = False) -> Iterator[None]:
+    """py-spy samples process `pid` (250 Hz, idle threads left out) while the block runs; `gil_only`
+    keeps only the thread holding the GIL (where CPU goes, without threads waiting on I/O or locks)."""
     py_spy = Path(sys.executable).with_name("py-spy")
     argv = [py_spy, "record", "--pid", str(pid), "--output", stacks, "--format", "raw", "--rate", "250"]
+    argv += ["--gil"] if gil_only else []
     spy = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield

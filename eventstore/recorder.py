@@ -6,6 +6,12 @@ first), optionally check the expected position (optimistic concurrency: the numb
 the caller based its decision on), write the whole line with one `write`, fdatasync, release. A line is
 never edited or rewritten; only this append's own unterminated fragment is cut off if its write
 fails (disk full), so a failed append leaves the log exactly as it was.
+
+Group commit: unconditional appends to the same file from threads of one process are coalesced
+(eventstore.group_commit): while one thread holds the lock and flushes, the others queue, and the next
+of them writes every queued line under one lock and one fdatasync. Each caller still returns only once
+its own line is durable, and a caller whose line failed gets the error; other processes still
+serialise on the flock. Conditional appends (an expected position) take the lock alone.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 
 from eventstore.durable import exclusive_flock, fsync_directory
 from eventstore.format import TORN_MARKER, decode_line, encode_event
+from eventstore.group_commit import committed
 
 
 class WrongExpectedPosition(Exception):
@@ -172,15 +179,40 @@ def append_events(
     if not events:
         raise ValueError("append_events needs at least one event")
     payload = b"".join(encode_event(event) for event in events)
+    if expected_position is None:
+        return AppendResult(offset=committed(path, payload, _write_group))
     with exclusive_flock(_open_for_append(path)) as fd:
-        size = os.fstat(fd).st_size
-        if _ends_with_fragment(fd, size):
-            _write_fully(fd, TORN_MARKER)
-            size += len(TORN_MARKER)
-        if expected_position is not None:
-            current = read_log(path).position
-            if current != expected_position:
-                raise WrongExpectedPosition(expected_position, current)
+        size = _mark_torn_tail(fd)
+        current = read_log(path).position
+        if current != expected_position:
+            raise WrongExpectedPosition(expected_position, current)
         _write_lines_or_roll_back(fd, payload, size)
         os.fdatasync(fd)  # the data and the new file size; fsync would also flush mtime, ~30% slower
     return AppendResult(offset=size)
+
+
+def _mark_torn_tail(fd: int) -> int:
+    """Under the lock: end a crash's unterminated fragment with TORN_MARKER; the size to append at."""
+    size = os.fstat(fd).st_size
+    if _ends_with_fragment(fd, size):
+        _write_fully(fd, TORN_MARKER)
+        size += len(TORN_MARKER)
+    return size
+
+
+def _write_group(path: Path, payloads: Sequence[bytes]) -> list[int | OSError]:
+    """One lock and one fdatasync for several callers' lines: each payload's offset, or the error that
+    kept it from being written (that payload and the later ones are cut back, the earlier ones kept)."""
+    outcomes: list[int | OSError] = []
+    with exclusive_flock(_open_for_append(path)) as fd:
+        size = _mark_torn_tail(fd)
+        for payload in payloads:
+            try:
+                _write_lines_or_roll_back(fd, payload, size)
+            except OSError as exc:
+                outcomes.extend(exc for _ in range(len(payloads) - len(outcomes)))
+                break
+            outcomes.append(size)
+            size += len(payload)
+        os.fdatasync(fd)  # the data and the new file size; fsync would also flush mtime, ~30% slower
+    return outcomes

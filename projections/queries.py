@@ -16,7 +16,7 @@ from a3cp.domain.events import CaptureFeatures, RecordedEvent, parse_event
 from a3cp.schemas import CaptureSummary, FeaturesIndex, RecordLocation, SessionDetail
 from eventstore import SessionLogStore
 from projections.consent import CaptureCurationRow
-from projections.models import LogCheckpoint, RecordRow, SessionRow
+from projections.models import LogCheckpoint, SessionRow
 
 _SESSIONS = SessionRow.__table__
 _SESSION_ORDER = (SessionRow.start_time, SessionRow.session_id)
@@ -131,15 +131,26 @@ def user_sessions(
     return page, (last["start_time"], last["session_id"]) if last is not None else None
 
 
+def _driver_sql(engine: Engine, template: str) -> str:
+    """`template` with `{p}` as the driver's parameter marker (sqlite3: `?`, psycopg: `%s`)."""
+    return template.format(p="?" if engine.dialect.paramstyle == "qmark" else "%s")
+
+
+# The two lookups of every sessions.start/end, as driver SQL: building and compiling the Core statements
+# was most of their cost (cProfile of the request path).
+_RECORD = (
+    "SELECT r.log_offset, r.log_position, l.path FROM record_index AS r "
+    "JOIN logs AS l ON l.log_id = r.log_id WHERE r.record_id = {p}"
+)
+_ACTIVE_SESSIONS = (
+    "SELECT session_id FROM sessions WHERE user_id = {p} AND status = 'active' ORDER BY session_id"
+)
+
+
 def record(engine: Engine, store: SessionLogStore, record_id: str) -> RecordLocation | None:
     """Where `record_id` was logged, or None; its details come from its log line."""
-    query = (
-        select(RecordRow.log_offset, RecordRow.log_position, LogCheckpoint.path)
-        .join(LogCheckpoint, LogCheckpoint.log_id == RecordRow.log_id)
-        .where(RecordRow.record_id == record_id)
-    )
     with engine.connect() as conn:
-        found = conn.execute(query).one_or_none()
+        found = conn.exec_driver_sql(_driver_sql(engine, _RECORD), (record_id,)).one_or_none()
     if found is None:
         return None
     offset, position, name = found
@@ -192,9 +203,8 @@ def _location(event: RecordedEvent, name: str, offset: int, position: int) -> Re
 def active_sessions(engine: Engine, user_id: str) -> list[str]:
     """The ids of the user's sessions the projection has as active (ix_sessions_user_status: one probe,
     however many closed sessions the user has)."""
-    query = select(SessionRow.session_id).where(SessionRow.user_id == user_id, SessionRow.status == "active")
     with engine.connect() as conn:
-        return list(conn.execute(query.order_by(SessionRow.session_id)).scalars())
+        return list(conn.exec_driver_sql(_driver_sql(engine, _ACTIVE_SESSIONS), (user_id,)).scalars())
 
 
 def idle_sessions(engine: Engine, last_activity_before: str) -> list[tuple[str, str]]:

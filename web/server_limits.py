@@ -1,9 +1,10 @@
-"""Connection-level HTTP limits, in the server's protocol (uvicorn's h11 implementation, subclassed).
+"""Connection-level HTTP limits, in the server's protocol (uvicorn's httptools implementation, subclassed:
+the C parser costs a fraction of pure-Python h11's CPU per request, bench.api --profile).
 
 What an application never sees because no request has been parsed yet (docs/limits.md):
 
-- a request head still incomplete past `max_head_bytes`: 431, closed (h11's incomplete-event cap is set
-  to the same size; its error is answered 431 here instead of uvicorn's 400);
+- a request head still incomplete past `max_head_bytes`: 431, closed (counted here: the parser itself
+  has no cap);
 - no complete head within `head_timeout_s` of the connection or of the previous response: 408, closed
   (uvicorn itself bounds only the idle wait between requests);
 - more than `max_connections_per_client` open connections from one address: 503, closed at once.
@@ -18,8 +19,7 @@ import json
 from collections import Counter
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from a3cp.config import HttpLimits
 from web.error_table import kind_of
@@ -36,8 +36,10 @@ def raw_error(status: int, code: str, message: str) -> bytes:
     return head.encode("ascii") + body
 
 
-class LimitedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with the limits of `limits` (bound by `protocol_for`)."""
+class LimitedHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the limits of `limits` (bound by `protocol_for`).
+
+    While a head is awaited `_head_timer` runs; it is cancelled once the parser has the whole head."""
 
     limits: HttpLimits = HttpLimits()
     per_client: Counter[str] = Counter()
@@ -66,26 +68,27 @@ class LimitedH11Protocol(H11Protocol):
         if self._head_timer is not None:
             self._head_bytes += len(data)
         super().data_received(data)
-        if self._head_timer is not None and self.conn.their_state is not h11.IDLE:
-            self._head_timer.cancel()  # the head is complete: the body's limits are the middleware's
-            self._head_timer = None
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._await_head()
-
-    def send_400_response(self, msg: str) -> None:
-        if self._head_bytes > self.limits.max_head_bytes:
+        incomplete_head = self._head_timer is not None and not self.transport.is_closing()
+        if incomplete_head and self._head_bytes > self.limits.max_head_bytes:
             self._refuse(
                 431, "request_head_too_large", f"the request head exceeds {self.limits.max_head_bytes} bytes"
             )
-        else:
-            super().send_400_response(msg)
 
-    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+    def on_headers_complete(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()  # the head is complete: the body's limits are the middleware's
+            self._head_timer = None
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        pipelined = self.cycle is not None and not self.cycle.response_complete  # its head already parsed
+        if not self.transport.is_closing() and not pipelined:
+            self._await_head()
+
+    def handle_websocket_upgrade(self) -> None:
         self._release()  # the WebSocket is bounded by capture capacity and its own timeouts
-        super().handle_websocket_upgrade(event)
+        super().handle_websocket_upgrade()
 
     def _await_head(self) -> None:
         self._head_bytes = 0
@@ -95,13 +98,14 @@ class LimitedH11Protocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if not self.transport.is_closing():
             self._refuse(
                 408, "request_timeout", f"no complete request head within {self.limits.head_timeout_s:g} s"
             )
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         assert kind_of(code).http_status == status  # the error table has the row
+        self._release()
         self.logger.info("refused %s:%s: %s %s", *(self.client or ("?", 0)), status, message)
         self.transport.write(raw_error(status, code, message))
         self.transport.close()
@@ -117,17 +121,16 @@ class LimitedH11Protocol(H11Protocol):
             self._counted = None
 
 
-def protocol_for(limits: HttpLimits) -> type[LimitedH11Protocol]:
+def protocol_for(limits: HttpLimits) -> type[LimitedHttpProtocol]:
     """The protocol class to give uvicorn (`http=`), bound to `limits`, with its own connection counts."""
-    return type("BoundH11Protocol", (LimitedH11Protocol,), {"limits": limits, "per_client": Counter()})
+    return type("BoundHttpProtocol", (LimitedHttpProtocol,), {"limits": limits, "per_client": Counter()})
 
 
 def uvicorn_options(limits: HttpLimits, workers: int = 1) -> dict[str, Any]:
     """uvicorn.run keyword arguments for these limits (several workers: by name, web/worker_protocol.py)."""
     return {
-        "http": protocol_for(limits) if workers == 1 else "web.worker_protocol:WorkerH11Protocol",
+        "http": protocol_for(limits) if workers == 1 else "web.worker_protocol:WorkerHttpProtocol",
         "workers": workers,
-        "h11_max_incomplete_event_size": limits.max_head_bytes,
         "limit_concurrency": limits.max_connections,
         "timeout_keep_alive": 5,
     }

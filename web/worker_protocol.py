@@ -8,4 +8,4 @@ from __future__ import annotations
 from a3cp.config import Settings
 from web.server_limits import protocol_for
 
-WorkerH11Protocol = protocol_for(Settings.from_env().http_limits)
+WorkerHttpProtocol = protocol_for(Settings.from_env().http_limits)

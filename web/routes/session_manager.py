@@ -33,8 +33,8 @@ async def start_session(request: Request) -> JSONResponse:
     async with data_request(request, AuditAction.SESSION_START) as access:
         payload = await parse_json_body(request, SessionManagerStartInput, access.claim_performer)
         access.permit(Action.CAPTURE, payload.user_id)
-        result = await run_in_threadpool(request.app.state.services.sessions.start, payload)
-        access.object_id = result.session_id
+        sessions = request.app.state.services.sessions
+        result = await access.run(lambda: sessions.start(payload), lambda started: started.session_id)
     # 201 for the session this request created (or its retry); 200 for the person's active session.
     status_code = 201 if result.record_id == payload.record_id else 200
     return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
@@ -45,7 +45,8 @@ async def end_session(request: Request) -> JSONResponse:
         payload = await parse_json_body(request, SessionManagerEndInput, access.claim_performer)
         access.object_id = payload.session_id
         access.permit(Action.CAPTURE, payload.user_id)
-        result = await run_in_threadpool(request.app.state.services.sessions.end, payload)
+        sessions = request.app.state.services.sessions
+        result = await access.run(lambda: sessions.end(payload))
     return JSONResponse(result.model_dump(mode="json"))
 
 
