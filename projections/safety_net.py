@@ -2,12 +2,12 @@
 
 Every process applies its own appends before it answers (`Projection.after_append`), so the scan of
 every log (one stat per log, `Projection.catch_up`) only catches an append whose listener failed or a
-log written by other means. A server runs it in the background (web/safety_net.py), off the request
-path: while its passes keep coming, the request path's periodic scans (`catch_up(max_age_s=...)`) are
-skipped, so no request pays for a stat of every log. The pause between passes grows with how long a
-pass takes, so the net uses at most DUTY of one core however many logs there are; a net that stops
-(its task ended, or a pass overdue) hands the scans back to the request path, at most once per
-`max_age_s`.
+log written by other means. A server runs it in the background, in a child process
+(web/safety_net.py), off the request path: while its passes keep coming, the request path's periodic
+scans (`catch_up(max_age_s=...)`) are skipped, so no request pays for a stat of every log. The pause
+between passes grows with how long a pass takes, so the net uses at most DUTY of one core however
+many logs there are; a net that stops (its task ended, or a pass overdue) hands the scans back to
+the request path, at most once per `max_age_s`.
 """
 
 from __future__ import annotations

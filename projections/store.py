@@ -185,11 +185,11 @@ class Projection:
         return self.run(lambda: self._catch_up(wait=True))
 
     def safety_net_pass(self) -> float:
-        """One background pass of the safety net (a scan of every log that leaves a log another thread
-        is writing to its own listener); returns the pause before the next pass."""
+        """One pass of the safety net (projections/safety_net.py): a scan of every log that leaves a log
+        another thread of this process is writing to its own listener; returns how long it took."""
         began = time.monotonic()
         self.run(lambda: self._catch_up(wait=False))
-        return self.safety_net.passed(time.monotonic() - began)
+        return time.monotonic() - began
 
     def _catch_up(self, wait: bool) -> CatchUp:
         """It must cost little when nothing changed: one directory scan with a size per log, compared

@@ -43,7 +43,7 @@ def sweeper_lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncC
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [
             asyncio.create_task(_sweep_forever(services)),
-            asyncio.create_task(scan_forever(services.projection)),
+            asyncio.create_task(scan_forever(services.settings, services.projection)),
         ]
         try:
             yield
