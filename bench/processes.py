@@ -92,7 +92,8 @@ class ServerProcess:
 PROVISION_PASSWORD = "bench password 0123"  # ≥ 12 characters; scripts use the token, never the password
 
 
-def _cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """`a3cp ARGS` on the roots `env` names, as an operator runs it: its output (RuntimeError on failure)."""
     argv = [sys.executable, "-c", "import sys; " + _RUN_CLI, *args]
     done = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -105,7 +106,7 @@ def provision(
 ) -> dict[str, str]:
     """`a3cp accounts create ACCOUNT --role ROLE`, `accounts grant` each of `users`, `tokens create`:
     the headers that authenticate as the account."""
-    _cli(
+    run_cli(
         env,
         "accounts",
         "create",
@@ -116,8 +117,8 @@ def provision(
         stdin=PROVISION_PASSWORD + "\n",
     )
     for user_id in users:
-        _cli(env, "accounts", "grant", account, user_id)
-    token = _cli(env, "tokens", "create", account).strip().splitlines()[-1]
+        run_cli(env, "accounts", "grant", account, user_id)
+    token = run_cli(env, "tokens", "create", account).strip().splitlines()[-1]
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -39,6 +39,7 @@ from projections.engine import WRITE, make_engine
 from projections.envelope import has_valid_envelope
 from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, SessionRow
+from projections.safety_net import SafetyNet
 
 logger = logging.getLogger("a3cp.projection")
 # Both dialects' INSERTs have ON CONFLICT (the generic one does not).
@@ -92,6 +93,7 @@ class Projection:
         # log (relative to LOG_ROOT) -> an offset known to be applied: never above its checkpoint
         self._applied: dict[str, int] = {}
         self._last_scan = -math.inf
+        self.safety_net = SafetyNet()
         self._writer = threading.RLock()
         path = sqlite_file.database_path(self.engine)
         self.guard = LossGuard(path, tuple(Base.metadata.tables), self._reopen, self.rebuild)
@@ -171,15 +173,23 @@ class Projection:
     def catch_up(self, max_age_s: float = 0.0) -> CatchUp:
         """Apply the new lines of every log under LOG_ROOT that grew past its checkpoint.
 
-        With `max_age_s`, nothing is done when a scan started less than that many seconds ago: for
-        callers that can accept missing, for that long, what other processes appended (this
-        process's own appends are applied at once by `after_append`).
+        With `max_age_s`, the periodic scan of callers that can accept missing, for that long, what
+        other processes' failed listeners left (this process's own appends are applied at once by
+        `after_append`): nothing is done while the background safety net runs
+        (projections/safety_net.py), or when a scan started less than `max_age_s` ago.
         """
         if max_age_s > 0:
-            if time.monotonic() - self._last_scan < max_age_s:
+            if self.safety_net.live() or time.monotonic() - self._last_scan < max_age_s:
                 return CatchUp()
             return self.run(lambda: self._catch_up(wait=False))
         return self.run(lambda: self._catch_up(wait=True))
+
+    def safety_net_pass(self) -> float:
+        """One pass of the safety net (projections/safety_net.py): a scan of every log that leaves a log
+        another thread of this process is writing to its own listener; returns how long it took."""
+        began = time.monotonic()
+        self.run(lambda: self._catch_up(wait=False))
+        return time.monotonic() - began
 
     def _catch_up(self, wait: bool) -> CatchUp:
         """It must cost little when nothing changed: one directory scan with a size per log, compared

@@ -1,4 +1,5 @@
-"""The app's background timeout sweep: runs at start-up and then every `sweep_interval(timeout)` seconds."""
+"""The app's background tasks: the timeout sweep, at start-up and then every `sweep_interval(timeout)`
+seconds, and the safety-net scan of every log (web/safety_net.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppres
 from starlette.applications import Starlette
 
 from a3cp.bootstrap import Services
+from a3cp.services.reads import RECORD_CHECK_SCAN_INTERVAL_S
+from web.safety_net import scan_forever
 
 logger = logging.getLogger("a3cp.sweeper")
 MAX_SWEEP_INTERVAL_S = 60.0
@@ -24,7 +27,8 @@ async def _sweep_forever(services: Services) -> None:
     interval = sweep_interval(services.settings.session_timeout_s)
     while True:
         try:
-            closed = await asyncio.to_thread(services.sweeper.sweep)
+            # the safety net scans the logs; without it (a failed pass) the sweep scans at most once a second
+            closed = await asyncio.to_thread(services.sweeper.sweep, None, RECORD_CHECK_SCAN_INTERVAL_S)
             if closed:
                 logger.info("closed %d idle sessions", len(closed))
         except Exception:  # keep sweeping: a failed sweep (database busy, disk full) is retried
@@ -33,16 +37,21 @@ async def _sweep_forever(services: Services) -> None:
 
 
 def sweeper_lifespan(services: Services) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """A Starlette lifespan that runs the sweep in the background while the app serves."""
+    """A Starlette lifespan that runs the sweep and the safety net in the background while the app serves."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(_sweep_forever(services))
+        tasks = [
+            asyncio.create_task(_sweep_forever(services)),
+            asyncio.create_task(scan_forever(services.settings, services.projection)),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with suppress(asyncio.CancelledError):
+                    await task
 
     return lifespan

@@ -1,5 +1,6 @@
-"""The read API's service: bring the projection up to date (and sweep timeouts), then query it for
-a caller who sees only the users `visible` admits (another user's sessions and records are "not found").
+"""The read API's service: sweep timeouts, then query the projection for a caller who sees only the
+users `visible` admits (another user's sessions and records are "not found"). No read scans every log,
+except the one last look before an unknown id's "not found".
 
 Every read goes through `Projection.run`, so a deleted or damaged SQLite file is rebuilt from the
 logs before the answer, or the caller gets ProjectionUnavailable (503).
@@ -38,14 +39,15 @@ class ReadService:
         self.projection = projection
         self.sweeper = sweeper
 
-    def _fresh(self, query: Callable[[], T], scan_every_log: bool = True) -> T:
-        """`query()` after the timeout sweep (its own appends are applied by the append listener), both
-        on an intact projection. The sweep scans every log first; unless `scan_every_log`, at most once
-        per RECORD_CHECK_SCAN_INTERVAL_S: a single-item read then brings only its own log up to date."""
-        interval = 0.0 if scan_every_log else RECORD_CHECK_SCAN_INTERVAL_S
+    def _fresh(self, query: Callable[[], T]) -> T:
+        """`query()` after the timeout sweep, both on an intact projection. Nothing here scans every log:
+        every process applies its own appends before it answers (the append listener), into the
+        database all processes share, and the scan that catches a failed listener runs in the
+        server's background (projections/safety_net.py), or, without it, at most once per
+        RECORD_CHECK_SCAN_INTERVAL_S. So a read costs the same however many logs there are."""
 
         def work() -> T:
-            self.sweeper.sweep(max_age_s=interval)
+            self.sweeper.sweep(max_age_s=RECORD_CHECK_SCAN_INTERVAL_S)
             return query()
 
         return self.projection.run(work)
@@ -65,7 +67,7 @@ class ReadService:
                 self.projection.refresh_log(store.log_name(owner, session_id))
             return queries.session(engine, store, session_id)
 
-        found = self._fresh(query, scan_every_log=False)
+        found = self._fresh(query)
         if found is None or not visible(found.user_id):
             raise SessionNotFound(f"no session {session_id}", "session_id")
         return found
@@ -79,7 +81,8 @@ class ReadService:
         self, user_id: str, visible: Callable[[str], bool], page: SessionsPageQuery
     ) -> UserSessions:
         """One page of the user's sessions; `next_cursor` continues after its last one (the route
-        turns it into the `next` link)."""
+        turns it into the `next` link). One range of the sessions index: flat in the number of logs
+        and of the user's sessions."""
         require_safe_id(user_id, "user_id")
         if not visible(user_id):
             raise UserNotFound(f"no sessions of user {user_id}", "user_id")
@@ -149,7 +152,7 @@ class ReadService:
                 found = queries.record(*self._sources, record_id)
             return found
 
-        found = self._fresh(query, scan_every_log=False)
+        found = self._fresh(query)
         if found is None or not visible(found.user_id):
             raise RecordNotFound(f"no record {record_id}", "record_id")
         return found

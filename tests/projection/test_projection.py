@@ -148,12 +148,13 @@ def test_catch_up_applies_only_lines_appended_since_the_checkpoint(
     assert record["log_offset"] + len(path.read_bytes()[record["log_offset"] :]) == size
 
 
-def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
-    client: TestClient, settings: Settings
-) -> None:
-    """The write path's record_id check scans other processes' logs at most once per interval;
-    reads always scan. Either way a new line is applied once, and a replaced file forgets the cache."""
-    projection = client.app.state.services.projection
+def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(settings: Settings) -> None:
+    """Without the background safety net (an app whose lifespan does not run, as in the CLI), the
+    request path's periodic scan of other processes' logs runs at most once per interval; a plain
+    catch-up always scans. Either way a new line is applied once, and a replaced file forgets the cache."""
+    app = create_app(settings)
+    client = signed_in_client(app)  # not entered: no lifespan, so no background scan races the counts
+    projection = app.state.services.projection
     session_id = start_session(client, "ana")
     path = session_log_path(settings, "ana", session_id)
     assert projection.catch_up() == CatchUp()
@@ -168,6 +169,7 @@ def test_a_bounded_age_catch_up_skips_rescans_but_a_plain_one_never_does(
     projection.rebuild()  # forgets the offsets it knew were applied, then replays everything
     assert projection.catch_up() == CatchUp()
     assert len(dump(projection)["records"]) == 3
+    projection.engine.dispose()
 
 
 def test_concurrent_catch_up_applies_each_line_once(

@@ -91,9 +91,13 @@ async function load(userId, url) {
     return;
   }
   const sessions = body.sessions || [];
+  let first = null;
   for (const session of sessions) {
     const section = el("section");
-    section.append(el("h2", `Session ${session.session_id}`));
+    const heading = el("h2", `Session ${session.session_id}`);
+    heading.tabIndex = -1;
+    first = first || heading;
+    section.append(heading);
     const facts = el("p", `Status ${session.status}; started ${session.start_time}` +
       (session.end_time ? `; ended ${session.end_time}` : ""));
     section.append(facts, await captureTable(session));
@@ -110,6 +114,9 @@ async function load(userId, url) {
     more.addEventListener("click", () => load(userId, body.next));
     container.after(more);
   }
+  // The pressed "More sessions" button is gone: keyboard and screen-reader users continue at the
+  // first session it brought.
+  if (url && first) first.focus();
 }
 
 document.getElementById("lookup").addEventListener("submit", (event) => {
