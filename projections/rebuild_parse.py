@@ -10,25 +10,23 @@ next ones: reading, parsing and the envelope check were most of a rebuild's time
 
 Workers are never forked from the calling process, which may be a server with threads running
 (projections/guard.py): they are forked from multiprocessing's fork server, a single-threaded
-process started fresh (not forked) that has imported this module once. They die with the process
-that started them: the fork server exits when that process does, and a worker dies with the fork
-server (PR_SET_PDEATHSIG on Linux; elsewhere an orphan still stops at its next result, which has
-nowhere to go).
+process started fresh (not forked) that has imported this module once, and which stays idle for
+the rest of the calling process's life. Workers die with the process that started them, however
+it ends (a pipe only it holds open; tests/speed/test_rebuild_workers_crash.py).
 """
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
 import pickle
-import signal
-import sys
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 from a3cp.domain.events import RecordedEvent, parse_event
@@ -44,7 +42,6 @@ Checkpoint = tuple[int, int, int]  # end_offset, position, log_id
 # importing the domain models each) costs more than the parsing they would share.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 SHARES_PER_JOB = 8  # enough shares to keep every worker busy while the writer takes the previous one
-_PR_SET_PDEATHSIG = 1
 
 
 def index_read(
@@ -128,7 +125,10 @@ def indexed_shares(
     # The fork server imports this module once; each worker is then a cheap fork of it, not a fresh
     # interpreter importing the domain models again (~1 s of CPU each here).
     context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(store,))
+    lifeline, keep_alive = context.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(store, lifeline)
+    )
     try:
         pending: deque[Future[IndexedShare]] = deque()
         for share in shares:
@@ -139,6 +139,8 @@ def indexed_shares(
             yield pending.popleft().result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        keep_alive.close()
+        lifeline.close()
 
 
 def _split(logs: list[tuple[str, int]], count: int) -> list[list[tuple[str, int]]]:
@@ -149,17 +151,23 @@ def _split(logs: list[tuple[str, int]], count: int) -> list[list[tuple[str, int]
 _worker_store: SessionLogStore | None = None
 
 
-def _start_worker(store: SessionLogStore) -> None:
-    """A worker's start: die with its parent (the fork server, which exits when the process that
-    started it does), keep the store it reads from."""
+def _start_worker(store: SessionLogStore, lifeline: Connection) -> None:
+    """A worker's start: keep the store it reads from, and die with the process that started the pool.
+    Only that process holds the other end of `lifeline`, so reading it ends (EOF) exactly when that
+    process is gone, however it died; the fork server, the worker's parent, would keep it waiting on
+    its task queue forever (it exits only once its children have)."""
     global _worker_store
-    parent = os.getppid()
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before the death signal was armed
-        os._exit(1)
     gc.disable()  # as in the writer (store._gc_paused): a share's many row tuples hold no cycles
     _worker_store = store
+    threading.Thread(target=_exit_when_closed, args=(lifeline,), daemon=True).start()
+
+
+def _exit_when_closed(lifeline: Connection) -> None:
+    try:
+        lifeline.recv_bytes()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
 
 
 def _index_worker_share(share: list[tuple[str, int]]) -> IndexedShare:
