@@ -8,26 +8,23 @@ that read their share through the store and send back only those compact results
 sorted by record_id), so the writing process folds and inserts one share while the workers parse the
 next ones: reading, parsing and the envelope check were most of a rebuild's time (docs/benchmarks.md).
 
-Workers are never forked from the calling process, which may be a server with threads running
-(projections/guard.py): they are forked from multiprocessing's fork server, a single-threaded
-process started fresh (not forked) that has imported this module once, and which stays idle for
-the rest of the calling process's life. Workers die with the process that started them, however
-it ends (a pipe only it holds open; tests/speed/test_rebuild_workers_crash.py).
+Workers are fresh interpreters running this module (`subprocess`: never a fork of the calling
+process, which may be a server with threads running, projections/guard.py; and unlike
+multiprocessing's, they do not import the caller's main module again). They talk pickles over their
+stdin and stdout and die with the process that started them, however it ends: its end of their
+stdin closes (tests/speed/test_rebuild_workers_crash.py).
 """
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import pickle
-import threading
-from collections import deque
+import subprocess
+import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 from a3cp.domain.events import RecordedEvent, parse_event
 from eventstore import LogRead, SessionLogStore
@@ -42,6 +39,10 @@ Checkpoint = tuple[int, int, int]  # end_offset, position, log_id
 # importing the domain models each) costs more than the parsing they would share.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 SHARES_PER_JOB = 8  # enough shares to keep every worker busy while the writer takes the previous one
+# A share's task (its log names) must fit in a pipe's buffer (64 KiB on Linux) so that sending the next
+# one never waits on a worker that is itself waiting for its result to be read: 256 names of at most
+# about 160 bytes.
+MAX_SHARE_LOGS = 256
 
 
 def index_read(
@@ -116,60 +117,78 @@ def indexed_shares(
 ) -> Iterator[IndexedShare]:
     """Every log of `logs` ((name, log_id) pairs) indexed, in shares, in order; in `workers` processes
     (0: in this one)."""
-    shares = _split(logs, max(workers, 1) * SHARES_PER_JOB)
+    count = max(max(workers, 1) * SHARES_PER_JOB, -(-len(logs) // MAX_SHARE_LOGS))
+    size = -(-len(logs) // count) or 1
+    shares = [logs[start : start + size] for start in range(0, len(logs), size)]
     if workers == 0:
         for share in shares:
             yield index_share(store, share)
         return
-    context = multiprocessing.get_context("forkserver")
-    # The fork server imports this module once; each worker is then a cheap fork of it, not a fresh
-    # interpreter importing the domain models again (~1 s of CPU each here).
-    context.set_forkserver_preload([__name__])
-    lifeline, keep_alive = context.Pipe(duplex=False)
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(store, lifeline)
-    )
+    started = [_start_worker(store) for _ in range(workers)]
     try:
-        pending: deque[Future[IndexedShare]] = deque()
-        for share in shares:
-            pending.append(pool.submit(_index_worker_share, share))
-            if len(pending) > 2 * workers:  # a bounded read-ahead: results wait in memory
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        # Share i goes to worker i % workers, at most two ahead of what was read back from it; each
+        # worker answers in the order it was asked, so share i's result is its worker's oldest.
+        ahead = min(len(shares), 2 * workers)
+        for index in range(ahead):
+            _send(started[index % workers], shares[index])
+        for index in range(len(shares)):
+            worker = started[index % workers]
+            result = pickle.load(_pipe(worker.stdout))
+            if isinstance(result, BaseException):
+                raise result
+            if index + ahead < len(shares):
+                _send(worker, shares[index + ahead])
+            yield result
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        keep_alive.close()
-        lifeline.close()
+        for worker in started:
+            # At its next read of a task a worker exits; one still writing a result nobody will read
+            # (the rebuild failed) exits at its broken pipe.
+            _pipe(worker.stdin).close()
+            _pipe(worker.stdout).close()
+            if worker.wait() != 0 and sys.exc_info()[0] is None:
+                raise RuntimeError(f"rebuild worker {worker.pid} exited with {worker.returncode}")
 
 
-def _split(logs: list[tuple[str, int]], count: int) -> list[list[tuple[str, int]]]:
-    size = -(-len(logs) // count) or 1
-    return [logs[start : start + size] for start in range(0, len(logs), size)]
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    assert stream is not None, "the worker was started with pipes"
+    return stream
 
 
-_worker_store: SessionLogStore | None = None
+def _start_worker(store: SessionLogStore) -> subprocess.Popen[bytes]:
+    """A fresh interpreter running `_serve`, with the importable path of this process; it is sent the
+    store, then shares of logs."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))
+    worker = subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import _serve; _serve()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    _send(worker, store)
+    return worker
 
 
-def _start_worker(store: SessionLogStore, lifeline: Connection) -> None:
-    """A worker's start: keep the store it reads from, and die with the process that started the pool.
-    Only that process holds the other end of `lifeline`, so reading it ends (EOF) exactly when that
-    process is gone, however it died; the fork server, the worker's parent, would keep it waiting on
-    its task queue forever (it exits only once its children have)."""
-    global _worker_store
+def _send(worker: subprocess.Popen[bytes], value: object) -> None:
+    stdin = _pipe(worker.stdin)
+    pickle.dump(value, stdin, protocol=pickle.HIGHEST_PROTOCOL)
+    stdin.flush()
+
+
+def _serve() -> None:
+    """A worker: index every share read from stdin and write each result (or the exception that
+    stopped it) to stdout, until stdin ends, which it does when the rebuilding process closes it or
+    dies. A worker whose rebuild died stops at its next read or at its next result (a broken pipe)."""
     gc.disable()  # as in the writer (store._gc_paused): a share's many row tuples hold no cycles
-    _worker_store = store
-    threading.Thread(target=_exit_when_closed, args=(lifeline,), daemon=True).start()
-
-
-def _exit_when_closed(lifeline: Connection) -> None:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     try:
-        lifeline.recv_bytes()
-    except (EOFError, OSError):
-        pass
-    os._exit(1)
-
-
-def _index_worker_share(share: list[tuple[str, int]]) -> IndexedShare:
-    assert _worker_store is not None, "set by _start_worker"
-    return index_share(_worker_store, share)
+        store = pickle.load(stdin)
+        while True:
+            share = pickle.load(stdin)
+            try:
+                result: IndexedShare | BaseException = index_share(store, share)
+            except Exception as exc:  # the rebuild raises it
+                result = exc
+            pickle.dump(result, stdout, protocol=pickle.HIGHEST_PROTOCOL)
+            stdout.flush()
+    except (EOFError, BrokenPipeError):
+        os._exit(0)
