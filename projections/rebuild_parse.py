@@ -102,7 +102,7 @@ def worker_count(store: SessionLogStore, jobs: int | None) -> int:
     """How many worker processes a rebuild of `store` uses: `jobs` (default: the CPUs this process
     may run on), or none (0: in process) for one job, a store that cannot be sent to another process
     (one held in memory), or logs too small to be worth it."""
-    wanted = jobs if jobs is not None else len(os.sched_getaffinity(0))
+    wanted = jobs if jobs is not None else _usable_cpus()
     if wanted <= 1 or sum(size for _, size in store.log_sizes()) < PARALLEL_MIN_BYTES:
         return 0
     try:
@@ -110,6 +110,12 @@ def worker_count(store: SessionLogStore, jobs: int | None) -> int:
     except (pickle.PicklingError, TypeError, AttributeError):
         return 0
     return wanted
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the CPUs this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def indexed_shares(
