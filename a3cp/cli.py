@@ -48,12 +48,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def _rebuild(args: argparse.Namespace) -> int:
     from a3cp.bootstrap import projection_for
 
     projection = projection_for(Settings.from_env())
     with projection.guard.exclusive():  # serving processes wait instead of rebuilding the file too
-        summary = projection.rebuild(progress=not args.quiet)
+        summary = projection.rebuild(progress=not args.quiet, jobs=args.jobs)
     print(summary.line())
     return 0
 
@@ -162,6 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     rebuild = commands.add_parser("rebuild", help="drop the projection and replay every log under LOG_ROOT")
     rebuild.add_argument("--quiet", action="store_true", help="no progress bar, only the summary line")
+    rebuild.add_argument(
+        "--jobs",
+        type=_positive,
+        default=None,
+        help="worker processes parsing the logs (default: one per CPU; 1: none, all in this process, as "
+        "for logs too small to be worth it) (docs/projection.md)",
+    )
     rebuild.set_defaults(handler=_rebuild)
     sweep = commands.add_parser("sweep", help="close sessions idle for A3CP_SESSION_TIMEOUT_S (system end)")
     sweep.set_defaults(handler=_sweep)

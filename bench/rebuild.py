@@ -67,7 +67,7 @@ def catch_up_seconds(projection: Projection, path: Path, user_id: str, repeats: 
     return statistics.median(times)
 
 
-def run(logs: int, per_log: int, long_log: int) -> dict[str, float]:
+def run(logs: int, per_log: int, long_log: int, jobs: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=".") as tmp:
         root = Path(tmp).resolve()
         settings = Settings(data_root=root / "data", log_root=root / "logs", db_url=f"sqlite:///{root}/p.db")
@@ -81,7 +81,7 @@ def run(logs: int, per_log: int, long_log: int) -> dict[str, float]:
         bare = total / (time.perf_counter() - began)
 
         projection = Projection(settings)
-        summary = projection.rebuild()
+        summary = projection.rebuild(jobs=jobs)
         assert summary.totals.events == total, summary
         rebuild = total / summary.seconds
 
@@ -105,12 +105,14 @@ def run(logs: int, per_log: int, long_log: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small size (smoke run)")
+    parser.add_argument("--jobs", type=int, help="as `a3cp rebuild --jobs` (default: one per CPU)")
     args = parser.parse_args(argv)
     logs, per_log, long_log = (50, 20, 2_000) if args.quick else (10_000, 100, 100_000)
-    r = run(logs, per_log, long_log)
+    r = run(logs, per_log, long_log, args.jobs)
     print(f"corpus: {r['events']:,} events in {r['logs']:,} logs (generated in {r['generate_s']:.1f} s)")
     print(f"bare json.loads loop: {r['bare']:,.0f} events/s")
-    print(f"a3cp rebuild (Projection.rebuild): {r['rebuild']:,.0f} events/s")
+    jobs = "one per CPU" if args.jobs is None else args.jobs
+    print(f"a3cp rebuild (Projection.rebuild, jobs: {jobs}): {r['rebuild']:,.0f} events/s")
     print(f"ratio rebuild/bare: {r['rebuild'] / r['bare']:.2f} (goal >= 1.0, issue 23)")
     print(
         f"catch-up after 1 new event: {r['catch_up_short_ms']:.2f} ms in a {per_log}-event log, "

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,17 +28,16 @@ from sqlalchemy.sql import Executable
 from tqdm import tqdm
 
 from a3cp.config import Settings
-from a3cp.domain.events import RecordedEvent, parse_event
 from a3cp.faults import ProjectionUnavailable
 from a3cp.storage_layout import StorageLayout
 from eventstore import FileLogStore, LogRead, SessionLogStore
 from projections import consent as consent_projection
 from projections import migrate, sqlite_file
-from projections.apply import FOLDED_KINDS, Row, fold_session, touch
+from projections.apply import Row, fold_session, touch
 from projections.engine import WRITE, make_engine
-from projections.envelope import has_valid_envelope
 from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, SessionRow
+from projections.rebuild_parse import FoldStep, IndexRow, index_read, indexed_shares, worker_count
 from projections.safety_net import SafetyNet
 
 logger = logging.getLogger("a3cp.projection")
@@ -242,16 +241,19 @@ class Projection:
         except (SQLAlchemyError, ProjectionUnavailable) as exc:
             logger.warning("projection of %s's consent skipped (%s); the next read retries it", user_id, exc)
 
-    def rebuild(self, progress: bool = False) -> RebuildSummary:
+    def rebuild(self, progress: bool = False, jobs: int | None = None) -> RebuildSummary:
         """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte.
 
         Nobody else may write the projection meanwhile (the schema was just dropped); a rebuild that
-        fails part-way is simply run again. What made it fast (docs/benchmarks.md): a narrow record
-        index (record_id -> log id, offset, position; WITHOUT ROWID on SQLite) written with the raw
-        driver's executemany in batches of about REBUILD_BATCH_EVENTS sorted by record_id, one
-        transaction each; orjson for the lines and a pydantic-free envelope check
-        (projections/envelope.py), typed events only for starts and ends; a larger SQLite page cache;
-        the cyclic garbage collector paused while batches of rows are alive.
+        fails part-way is simply run again. What made it fast (docs/benchmarks.md): logs read, parsed
+        and indexed in `jobs` worker processes (default: one per CPU; 1: in this process) while this
+        one folds sessions and writes (projections/rebuild_parse.py); a narrow record index
+        (record_id -> log id, offset, position; WITHOUT ROWID on SQLite) written with the raw
+        driver's executemany in batches of about REBUILD_BATCH_EVENTS sorted by record_id (merged
+        from shares sorted by the workers), one transaction each; orjson for the lines and a
+        pydantic-free envelope check (projections/envelope.py), typed events only for starts and
+        ends; a larger SQLite page cache; the cyclic garbage collector paused while batches of rows
+        are alive.
         """
         began = time.monotonic()
         self._applied.clear()
@@ -259,18 +261,26 @@ class Projection:
         self.upgrade()
         total = CatchUp()
         names = self.store.log_names()
+        workers = worker_count(self.store, jobs)
         flushed: set[str] = set()  # sessions written by an earlier batch (a session may span logs)
-        with self._writing() as conn, _bulk_load(conn), _gc_paused():
+        with (
+            self._writing() as conn,
+            _bulk_load(conn),
+            _gc_paused(),
+            tqdm(total=len(names), unit="log", disable=not progress) as bar,
+        ):
             log_ids = self._register_logs(conn, names)
 
             def stored(session_id: str) -> Row | None:
                 return _stored_session(conn, session_id) if session_id in flushed else None
 
             batch = _Batch(stored)
-            for name in tqdm(names, unit="log", disable=not progress):
-                read = self.store.read_from(name, 0)
-                batch.add(log_ids[name], 0, read)
-                total += CatchUp(files=1, events=len(read.events), torn=len(read.torn))
+            for share in indexed_shares(self.store, [(name, log_ids[name]) for name in names], workers):
+                batch.records += share.records
+                batch.fold(share.steps)
+                batch.checkpoints += share.checkpoints
+                total += CatchUp(files=len(share.checkpoints), events=share.events, torn=share.torn)
+                bar.update(len(share.checkpoints))
                 if len(batch.records) >= REBUILD_BATCH_EVENTS:
                     flushed.update(batch.sessions)
                     batch = self._commit(conn, batch)
@@ -288,7 +298,9 @@ class Projection:
         """Write `batch` (index rows in record_id order: B-tree pages filled in turn) and commit;
         returns a fresh batch with the same session loader."""
         if batch.checkpoints:
-            batch.records.sort()  # stable: of two rows with one record_id, the first logged still wins
+            # shares arrive sorted, so this merges their runs; of two rows with one record_id, the first
+            # logged (lower log_id, then offset) sorts first and wins
+            batch.records.sort()
             self._flush(conn, batch)
         conn.commit()
         return _Batch(batch.stored)
@@ -346,7 +358,6 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-IndexRow = tuple[str, int, int, int]  # record_id, log_id, log_offset, log_position
 SessionLoader = Callable[[str], Row | None]
 
 
@@ -361,24 +372,16 @@ class _Batch:
     checkpoints: list[tuple[int, int, int]] = field(default_factory=list)
 
     def add(self, log_id: int, position: int, read: LogRead) -> None:
-        sessions = self.sessions
-        for index, (record, offset) in enumerate(zip(read.events, read.offsets, strict=True)):
-            if not has_valid_envelope(record):  # a line without a valid envelope counts for the position only
-                continue
-            self.records.append((record["record_id"].lower(), log_id, offset, position + index))
-            session_id = record["session_id"]
-            row = sessions[session_id] if session_id in sessions else self.stored(session_id)
-            if record["event"] in FOLDED_KINDS:
-                sessions[session_id] = fold_session(row, _typed(record))
-            else:
-                sessions[session_id] = touch(row, record["timestamp"])
+        steps: list[FoldStep] = []
+        index_read(read, log_id, position, self.records, steps)
+        self.fold(steps)
         self.checkpoints.append((read.end_offset, position + len(read.events), log_id))
 
-
-def _typed(record: dict[str, Any]) -> RecordedEvent:
-    event = parse_event(record)
-    assert event is not None, "has_valid_envelope agrees with parse_event"
-    return event
+    def fold(self, steps: list[FoldStep]) -> None:
+        sessions = self.sessions
+        for session_id, step in steps:
+            row = sessions[session_id] if session_id in sessions else self.stored(session_id)
+            sessions[session_id] = touch(row, step) if isinstance(step, str) else fold_session(row, step)
 
 
 _SESSION_BY_ID = select(SessionRow.__table__).where(SessionRow.session_id == bindparam("session_id"))

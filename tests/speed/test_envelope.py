@@ -22,7 +22,7 @@ VALID = {
     "event": "capture.features",
 }
 # Values near each field's edges: wrong types, empty, too long, Unicode digits, a trailing newline,
-# an impossible date, an upper-case UUID, a UUID of another version.
+# an impossible date or time of day, an upper-case UUID, a UUID of another version.
 ODD_VALUES = st.one_of(
     st.none(),
     st.integers(),
@@ -41,6 +41,15 @@ ODD_VALUES = st.one_of(
             "2026-02-30T10:00:00.123Z",
             "2026-11-24T10:00:00Z",
             "2026-11-24T10:00:00.123Z\n",
+            "2026-11-24T24:00:00.000Z",
+            "2026-11-24T23:60:00.000Z",
+            "2026-11-24T23:59:60.000Z",
+            "2024-02-29T23:59:59.999Z",
+            "2023-02-29T00:00:00.000Z",
+            "0000-01-01T00:00:00.000Z",
+            "0001-01-01T00:00:00.000Z",
+            "2026-13-01T00:00:00.000Z",
+            "2026-11-24t10:00:00.123Z",
             str(uuid.uuid4()).upper(),
             str(uuid.uuid1()),
             "system",
