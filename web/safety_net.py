@@ -3,59 +3,106 @@
 The passes run in a child process with its own projection of the same logs and database (the
 projection is multi-process safe, like uvicorn workers): a scan of 100,000 logs is about a second of
 Python, and in a thread of the server it held the GIL against the requests (a page of sessions 4x
-slower meanwhile, bench.people). The child comes from a fork server, so it starts clean (no inherited
-database connections) and cheaply after the first. While its passes keep coming, requests skip their
-periodic scans; a failed pass is logged and retried, a dead child replaced, and when the app stops
-the request path takes the scans back.
+slower meanwhile, bench.people). The child is a fresh interpreter (no inherited database connections)
+that runs one pass per line it reads on stdin and answers how long it took: it exits when its stdin
+ends, which it does when the server closes it or dies however it dies (a SIGKILL included), so no
+scanner outlives its server. While its passes keep coming, requests skip their periodic scans; a failed
+pass is logged and retried, a dead child replaced, and when the app stops the request path takes the
+scans back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import os
+import subprocess
+import sys
 
-from a3cp.bootstrap import projection_for
 from a3cp.config import Settings
 from projections.safety_net import INTERVAL_S
 from projections.store import Projection
 
 logger = logging.getLogger("a3cp.projection")
-_scanner: Projection | None = None  # in the child: its projection, kept between passes
 
 
-def _open_scanner(settings: Settings) -> None:
-    global _scanner
-    _scanner = projection_for(settings)
-    _scanner.upgrade()  # at head already: a version check, and the loss guard adopts the file
+class ScannerGone(Exception):
+    """The scanner child died (killed, out of memory) or answered nonsense: start another."""
 
 
-def _scan_pass() -> float:
-    assert _scanner is not None, "the child's initializer opened the projection"
-    return _scanner.safety_net_pass()
+def _start_scanner(settings: Settings) -> subprocess.Popen[str]:
+    """The child, on `settings`' roots and database (passed in its environment, as `a3cp` reads them)."""
+    env = dict(
+        os.environ,
+        DATA_ROOT=str(settings.data_root),
+        LOG_ROOT=str(settings.log_root),
+        A3CP_DB_URL=settings.db_url,
+        PYTHONPATH=os.pathsep.join(path for path in sys.path if path),
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", f"from {__name__} import serve_passes; serve_passes()"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
 
 
-def _scanner_pool(settings: Settings) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # each child then forks with this module imported
-    return ProcessPoolExecutor(1, mp_context=context, initializer=_open_scanner, initargs=(settings,))
+def _pass_in(scanner: subprocess.Popen[str]) -> float:
+    """Ask the child for one pass; the seconds it took (blocking: run in a thread)."""
+    assert scanner.stdin is not None and scanner.stdout is not None, "started with pipes"
+    try:
+        scanner.stdin.write("pass\n")
+        scanner.stdin.flush()
+        answer = scanner.stdout.readline()
+    except (BrokenPipeError, OSError) as exc:
+        raise ScannerGone(str(exc)) from exc
+    if answer.startswith("error "):
+        raise RuntimeError(answer.removeprefix("error ").strip())
+    try:
+        return float(answer)
+    except ValueError:
+        raise ScannerGone(f"the scanner answered {answer!r}") from None
+
+
+def _stop(scanner: subprocess.Popen[str]) -> None:
+    if scanner.stdin is not None:
+        try:
+            scanner.stdin.close()  # the child's next read ends: it exits
+        except OSError:
+            pass
+    try:
+        scanner.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        scanner.kill()
+        scanner.wait()
+
+
+def serve_passes() -> None:
+    """The child: one pass of the projection's safety net per line read, until stdin ends."""
+    projection = Projection(Settings.from_env())
+    projection.upgrade()  # at head already: a version check, and the loss guard adopts the file
+    for _ in sys.stdin:
+        try:
+            took = projection.safety_net_pass()
+        except Exception as exc:  # reported to the server, which logs it and asks again later
+            print(f"error {type(exc).__name__}: {exc}", flush=True)
+            continue
+        print(took, flush=True)
 
 
 async def scan_forever(settings: Settings, projection: Projection) -> None:
     """Passes in the child, each followed by the pause `projection.safety_net` asks for."""
-    loop = asyncio.get_running_loop()
-    pool = _scanner_pool(settings)
+    scanner = _start_scanner(settings)
     try:
         while True:
             try:
-                took = await loop.run_in_executor(pool, _scan_pass)
+                took = await asyncio.to_thread(_pass_in, scanner)
                 pause = projection.safety_net.passed(took)
-            except BrokenProcessPool:  # the child died (killed, out of memory): start another
-                logger.warning("safety-net scanner process died; starting a new one")
-                pool.shutdown(wait=False)
-                pool = _scanner_pool(settings)
+            except ScannerGone as gone:
+                logger.warning("safety-net scanner process died (%s); starting a new one", gone)
+                _stop(scanner)
+                scanner = _start_scanner(settings)
                 pause = INTERVAL_S
             except Exception:  # keep scanning: a failed pass (database busy, disk error) is retried
                 logger.exception("safety-net scan of the logs failed")
@@ -63,4 +110,4 @@ async def scan_forever(settings: Settings, projection: Projection) -> None:
             await asyncio.sleep(pause)
     finally:
         projection.safety_net.stopped()
-        pool.shutdown(wait=False, cancel_futures=True)
+        await asyncio.to_thread(_stop, scanner)
