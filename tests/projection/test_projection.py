@@ -18,6 +18,7 @@ from a3cp.config import Settings
 from a3cp.schemas import new_record_id, utc_now
 from a3cp.storage_layout import iter_session_logs, session_log_path
 from bench.client import END, end_session, request_body, start_session
+from bench.corpus import start_of
 from eventstore import append_event, read_log
 from projections import migrate
 from projections.engine import make_engine
@@ -190,6 +191,27 @@ def test_concurrent_catch_up_applies_each_line_once(
     live = dump(client.app.state.services.projection)
     assert len(live["records"]) == 6 * 6
     assert live == rebuilt_dump(settings, tmp_path)
+
+
+def test_a_scan_in_another_process_reads_what_the_server_applied_without_locking_per_log(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The safety net's scanner (its own Projection, as another process) learns the checkpoints of
+    logs the server applied with one read; only a log nobody applied takes a locked catch-up."""
+    app = create_app(settings)
+    client = signed_in_client(app)  # not entered: no lifespan, no background scan of its own
+    scanner = Projection(settings)
+    assert scanner.catch_up() == CatchUp()  # its offsets are loaded: it knows of no log yet
+    applied_by_server = [start_session(client, user) for user in ("ana", "ben", "cleo")]
+    orphan = start_of("dan")  # a log written by other means: nobody applied it
+    append_event(session_log_path(settings, "dan", orphan["session_id"], create_dir=True), orphan)
+    locked: list[str] = []
+    catch_up_log = scanner.catch_up_log
+    monkeypatch.setattr(scanner, "catch_up_log", lambda name: locked.append(name) or catch_up_log(name))
+    assert scanner.catch_up() == CatchUp(files=1, events=1, torn=0)
+    assert [name.split("/")[1] for name in locked] == ["dan"], applied_by_server
+    scanner.engine.dispose()
+    app.state.services.projection.engine.dispose()
 
 
 def test_alembic_head_on_an_empty_database_equals_the_models(settings: Settings) -> None:
