@@ -200,8 +200,9 @@ def test_a_scan_in_another_process_reads_what_the_server_applied_without_locking
     logs the server applied with one read; only a log nobody applied takes a locked catch-up."""
     app = create_app(settings)
     client = signed_in_client(app)  # not entered: no lifespan, no background scan of its own
+    start_session(client, "eve")
     scanner = Projection(settings)
-    assert scanner.catch_up() == CatchUp()  # its offsets are loaded: it knows of no log yet
+    assert scanner.catch_up() == CatchUp()  # it has loaded the applied offsets once: eve's log only
     applied_by_server = [start_session(client, user) for user in ("ana", "ben", "cleo")]
     orphan = start_of("dan")  # a log written by other means: nobody applied it
     append_event(session_log_path(settings, "dan", orphan["session_id"], create_dir=True), orphan)
