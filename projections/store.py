@@ -37,6 +37,7 @@ from projections.apply import Row, fold_session, touch
 from projections.engine import WRITE, make_engine
 from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, SessionRow
+from projections.rebuild_lock import RebuildLock
 from projections.rebuild_parse import FoldStep, IndexRow, index_read, indexed_shares, worker_count
 from projections.safety_net import SafetyNet
 
@@ -97,6 +98,7 @@ class Projection:
         self._writer = threading.RLock()
         path = sqlite_file.database_path(self.engine)
         self.guard = LossGuard(path, tuple(Base.metadata.tables), self._reopen, self.rebuild)
+        self._rebuild_lock = RebuildLock(self.engine, path)
 
     def _reopen(self) -> None:
         """Drop pooled connections and what this process knew was applied (the file was replaced)."""
@@ -109,6 +111,13 @@ class Projection:
         at a time: threads wait on this lock in turn, not in SQLite's busy handler, which sleeps up to
         100 ms between tries (p99 latency of hundreds of ms under load; bench.api --profile)."""
         with self._writer, self.engine.connect().execution_options(**WRITE) as conn:
+            yield conn
+
+    @contextmanager
+    def _catching_up(self) -> Iterator[Connection]:
+        """A catch-up's write transaction, which no rebuild overlaps (projections/rebuild_lock.py)."""
+        with self._rebuild_lock.shared(), self._writing() as conn, conn.begin():
+            self._rebuild_lock.enter(conn)
             yield conn
 
     def upgrade(self) -> None:
@@ -127,7 +136,7 @@ class Projection:
         Raw driver statements (no ORM row processing): this runs once per request on the write path.
         """
         sql = self._sql
-        with self._writing() as conn, conn.begin():
+        with self._catching_up() as conn:
             conn.exec_driver_sql(sql.add_log, [(name,)])
             log_id, offset, position = conn.exec_driver_sql(sql.lock_log, (name,)).one()
             read = self.store.read_from(name, offset)
@@ -241,7 +250,7 @@ class Projection:
     def catch_up_stream(self, user_id: str) -> CatchUp:
         """Re-project one user's consent stream, under its checkpoint's lock."""
         name = consent_projection.stream_name(self.settings, user_id)
-        with self._writing() as conn, conn.begin():
+        with self._catching_up() as conn:
             conn.execute(
                 self._insert(LogCheckpoint)
                 .values(path=name, end_offset=0, position=0)
@@ -262,11 +271,11 @@ class Projection:
     def rebuild(self, progress: bool = False, jobs: int | None = None) -> RebuildSummary:
         """Drop and recreate the schema, then replay every log under LOG_ROOT from its first byte.
 
-        Nobody else may write the projection meanwhile (the schema was just dropped); a rebuild that
-        fails part-way is simply run again. What made it fast (docs/benchmarks.md): logs read, parsed
-        and indexed in `jobs` worker processes (default: one per CPU; 1: in this process) while this
-        one folds sessions and writes (projections/rebuild_parse.py); a narrow record index
-        (record_id -> log id, offset, position; WITHOUT ROWID on SQLite) written with the raw
+        No catch-up of any process writes the projection meanwhile (projections/rebuild_lock.py);
+        a rebuild that fails part-way is simply run again. What made it fast (docs/benchmarks.md):
+        logs read, parsed and indexed in `jobs` worker processes (default: one per CPU; 1: in this
+        process) while this one folds sessions and writes (projections/rebuild_parse.py); a narrow
+        record index (record_id -> log id, offset, position; WITHOUT ROWID on SQLite) written with the raw
         driver's executemany in batches of about REBUILD_BATCH_EVENTS sorted by record_id (merged
         from shares sorted by the workers), one transaction each; orjson for the lines and a
         pydantic-free envelope check (projections/envelope.py), typed events only for starts and
@@ -274,6 +283,11 @@ class Projection:
         are alive.
         """
         began = time.monotonic()
+        with self._rebuild_lock.exclusive():
+            total = self._replay_every_log(progress, jobs)
+        return RebuildSummary(total, time.monotonic() - began)
+
+    def _replay_every_log(self, progress: bool, jobs: int | None) -> CatchUp:
         self._applied.clear()
         migrate.drop(self.engine)
         self.upgrade()
@@ -303,8 +317,7 @@ class Projection:
                     flushed.update(batch.sessions)
                     batch = self._commit(conn, batch)
             self._commit(conn, batch)
-        total += self._catch_up_streams()
-        return RebuildSummary(total, time.monotonic() - began)
+        return total + self._catch_up_streams()
 
     def _register_logs(self, conn: Connection, names: list[str]) -> dict[str, int]:
         """Give every log its row (checkpoint at the start) in one statement; name -> log_id."""

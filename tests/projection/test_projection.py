@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -20,9 +22,10 @@ from a3cp.storage_layout import iter_session_logs, session_log_path
 from bench.client import END, end_session, request_body, start_session
 from bench.corpus import start_of
 from eventstore import append_event, read_log
-from projections import migrate
+from projections import migrate, store
 from projections.engine import make_engine
 from projections.models import Base
+from projections.rebuild_parse import IndexedShare
 from projections.store import CatchUp, Projection
 from tests.fixtures.accounts import signed_in_client
 from web.app import create_app
@@ -262,3 +265,47 @@ def test_writes_keep_working_while_the_projection_is_gone(client: TestClient, se
         "sessions"
     ]
     assert {s["session_id"]: s["status"] for s in served} == {session_id: "closed", other: "active"}
+
+
+def test_a_catch_up_by_another_process_waits_for_a_rebuild_under_way(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild commits in batches; a catch-up between two of them would apply lines the rebuild
+    applies again (and on PostgreSQL deadlocked with it). It waits, and nothing is lost meanwhile."""
+    app = create_app(settings)
+    client = signed_in_client(app)  # not entered: no background scan of its own
+    projection = app.state.services.projection
+    ana, ben = (start_session(client, user) for user in ("ana", "ben"))
+    monkeypatch.setattr(store, "REBUILD_BATCH_EVENTS", 1)  # a commit after each log's share
+    between_batches, resume = threading.Event(), threading.Event()
+    shares = store.indexed_shares
+
+    def pausing_after_the_first_commit(*args: Any) -> Iterator[IndexedShare]:
+        for number, share in enumerate(shares(*args)):
+            if number == 1:  # asked for the second share: the first one is committed
+                between_batches.set()
+                resume.wait(30)
+            yield share
+
+    monkeypatch.setattr(store, "indexed_shares", pausing_after_the_first_commit)
+    rebuild = threading.Thread(target=projection.rebuild, kwargs={"jobs": 1})
+    rebuild.start()
+    assert between_batches.wait(30)
+    path = session_log_path(settings, "ben", ben)
+    append_event(path, feature_event("ben", ben, 5))  # as another process records it
+    other_process = Projection(settings)
+    catch_up = threading.Thread(
+        target=other_process.catch_up_log, args=(path.relative_to(settings.log_root).as_posix(),)
+    )
+    catch_up.start()
+    catch_up.join(1.0)
+    assert catch_up.is_alive(), "the other process's catch-up ran in the middle of the rebuild"
+    resume.set()
+    rebuild.join(30)
+    catch_up.join(30)
+    assert not rebuild.is_alive() and not catch_up.is_alive()
+    live = dump(projection)
+    assert len(live["records"]) == 3 and ana in live["sessions"]
+    assert live == rebuilt_dump(settings, tmp_path)
+    other_process.engine.dispose()
+    projection.engine.dispose()
