@@ -309,3 +309,29 @@ def test_a_catch_up_by_another_process_waits_for_a_rebuild_under_way(
     assert live == rebuilt_dump(settings, tmp_path)
     other_process.engine.dispose()
     projection.engine.dispose()
+
+
+def test_the_safety_net_applies_a_log_it_finds_unapplied_at_two_passes_in_a_row(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log found unapplied once is most often one whose listener is under way in a server: the net
+    does not take the write lock from it, and applies the log at its next pass if it is still behind."""
+    app = create_app(settings)
+    client = signed_in_client(app)  # not entered: no background net of its own
+    listened, orphaned = start_session(client, "ana"), start_session(client, "ben")
+    net = Projection(settings)  # the scanner child's own projection
+    locked: list[str] = []
+    catch_up_log = net.catch_up_log
+    monkeypatch.setattr(net, "catch_up_log", lambda name: locked.append(name) or catch_up_log(name))
+    net.safety_net_pass()
+    for user, session_id in (("ana", listened), ("ben", orphaned)):  # recorded, no listener ran yet
+        append_event(session_log_path(settings, user, session_id), feature_event(user, session_id, 3))
+    net.safety_net_pass()
+    assert locked == [] and len(dump(net)["records"]) == 2, "applied at the first sight"
+    ana_log = session_log_path(settings, "ana", listened).relative_to(settings.log_root).as_posix()
+    app.state.services.projection.after_append(ana_log)  # ana's listener, late
+    net.safety_net_pass()
+    assert [name.split("/")[1] for name in locked] == ["ben"], "only the log still behind is caught up"
+    assert len(dump(net)["records"]) == 4
+    net.engine.dispose()
+    app.state.services.projection.engine.dispose()
