@@ -27,9 +27,13 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(BIN)/a3cp serve --host $(HOST) --port $(PORT)
 
+# The whole suite, its files spread over TEST_WORKERS processes (pytest-xdist; a file's tests stay in
+# one, with its module fixtures). Most tests wait on servers, browsers and child processes, so two
+# workers on 2 cores take about half the time of one (README.md).
+TEST_WORKERS ?= 2
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Pure and unit tests (tests/unit/ and the tests marked `fast`: no MediaPipe, browser, server process or
 # PostgreSQL): under a minute on 2 cores. None fuzzes, so schemathesis's slow-loading plugin stays off.

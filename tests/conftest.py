@@ -21,6 +21,7 @@ from tests.fixtures.accounts import signed_in_client
 from tests.fixtures.reliability_report import (  # noqa: F401 (fixture and hooks for every test)
     pytest_runtest_logreport,
     pytest_sessionfinish,
+    pytest_testnodedown,
     reliability_report,
 )
 from web.app import create_app

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, make_url, select, text
 from starlette.testclient import TestClient
 
 from a3cp.config import Settings
@@ -39,8 +39,28 @@ def database_url(kind: str, directory: Path) -> str:
     url = os.environ.get(PG_URL_ENV)
     if not url:
         pytest.skip(f"{PG_URL_ENV} is not set (.ci/run starts a throwaway PostgreSQL and sets it)")
+    url = _database_of_this_worker(url)
     reset_database(url)
     return url
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist (`make test` runs workers in parallel) each worker has a database of its own
+    on the same server, created on first use: the tests reset the whole database."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if exists.first() is None:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def as_user(client: TestClient, user_id: str) -> dict[str, str]:
