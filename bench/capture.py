@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.concurrent:
         capacity_run(args.concurrent, args.count)
         return
-    lengths = (2, 3) if args.quick else (10, 120)
+    lengths = (2,) if args.quick else (10, 120)
     frames = jpeg_frames(lengths[-1] * FPS)
     with tempfile.TemporaryDirectory(dir=".") as tmp, served(Path(tmp).resolve(), (USER,)) as server:
         session_id = open_session(server)

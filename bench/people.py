@@ -44,6 +44,7 @@ from bench.processes import ServerProcess, free_port, provision, run_cli
 from eventstore import append_events
 
 REPEATS = 60
+QUICK_REPEATS = 10
 WARM_UP = 5
 CALLER = "user-00005"  # the user whose sessions are started, ended, read and listed: at every point
 CAPTURER = "user-00006"  # the user whose session the captures are opened in
@@ -98,11 +99,11 @@ def corpus_env(root: Path) -> dict[str, str]:
     return env
 
 
-def timed(figures: dict[str, Callable[[], object]]) -> dict[str, tuple[float, float]]:
-    """Median and p90 in ms of REPEATS runs of each of `figures` (after WARM_UP untimed ones), taken
+def timed(figures: dict[str, Callable[[], object]], repeats: int) -> dict[str, tuple[float, float]]:
+    """Median and p90 in ms of `repeats` runs of each of `figures` (after WARM_UP untimed ones), taken
     in turns, so that a burst of load on this shared machine slows every figure of a point alike."""
     times: dict[str, list[float]] = {name: [] for name in figures}
-    for turn in range(WARM_UP + REPEATS):
+    for turn in range(WARM_UP + repeats):
         for name, work in figures.items():
             began = time.perf_counter()
             work()
@@ -138,7 +139,7 @@ def open_capture(ws_url: str, headers: dict[str, str], session_id: str) -> None:
     assert answer.get("event") == "capture.abort" and answer.get("error_code") == "no_frames", answer
 
 
-def measure(url: str, headers: dict[str, str]) -> dict[str, tuple[float, float]]:
+def measure(url: str, headers: dict[str, str], repeats: int) -> dict[str, tuple[float, float]]:
     with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
 
         def start_end() -> None:
@@ -161,13 +162,16 @@ def measure(url: str, headers: dict[str, str]) -> dict[str, tuple[float, float]]
                 "session read": lambda: get(f"/session_manager/sessions/{oldest['session_id']}"),
                 "record lookup": lambda: get(f"/records/{oldest['start_record_id']}"),
                 "page of 20": lambda: get(f"{listed}?limit=20"),
-            }
+            },
+            repeats,
         )
         end_session(http, capturing, CAPTURER, timestamp=utc_now())
     return figures
 
 
-def axis(root: Path, points: list[tuple[int, int]]) -> dict[tuple[int, int], dict[str, tuple[float, float]]]:
+def axis(
+    root: Path, points: list[tuple[int, int]], repeats: int
+) -> dict[tuple[int, int], dict[str, tuple[float, float]]]:
     corpus = Corpus(root, corpus_env(root))
     results = {}
     for users, per_user in points:
@@ -175,7 +179,7 @@ def axis(root: Path, points: list[tuple[int, int]]) -> dict[tuple[int, int], dic
         began = time.perf_counter()
         with corpus.served() as (url, headers):
             served = time.perf_counter() - began
-            results[users, per_user] = measure(url, headers)
+            results[users, per_user] = measure(url, headers, repeats)
         print(
             f"  {users:>6,} users x {per_user:>6,} sessions: logs written in {generated:.1f} s, "
             f"rebuilt and served in {served:.1f} s",
@@ -208,9 +212,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     args = parser.parse_args(argv)
-    if args.quick:
-        axes = {"users": [(10, 2), (30, 2)], "sessions per user": [(10, 10)]}
+    if args.quick:  # the smoke test: every figure taken, at two points
+        axes, repeats = {"users": [(10, 2)], "sessions per user": [(10, 4)]}, QUICK_REPEATS
     else:
+        repeats = REPEATS
         steps = (10, 100, 1_000, 10_000)
         axes = {"users": [(n, 10) for n in steps], "sessions per user": [(10, n) for n in steps]}
     began = time.perf_counter()
@@ -218,7 +223,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, points in axes.items():
         print(f"growing the number of {name}:", flush=True)
         with tempfile.TemporaryDirectory(dir=scratch_dir()) as tmp:
-            results.update(axis(Path(tmp).resolve(), points))
+            results.update(axis(Path(tmp).resolve(), points, repeats))
     worst = report(results)
     print(
         f"worst median, any point / smallest point: {worst:.2f}x (goal <= {GOAL}x: flat in the number "

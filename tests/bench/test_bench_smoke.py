@@ -23,7 +23,7 @@ def test_every_bench_runs_quick(tmp_path: Path) -> None:
         assert f"## bench.{module}" in result.stdout
     for figure in ("ratio recorder/sqlite", "ratio rebuild/bare", "requests/s", "ratio pipeline/bare"):
         assert figure in result.stdout
-    assert "WebSocket 3 s capture" in result.stdout
+    assert "WebSocket 2 s capture" in result.stdout
     assert list(tmp_path.iterdir()) == [], "benchmarks clean up their temporary data"
 
 
