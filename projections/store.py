@@ -38,7 +38,14 @@ from projections.engine import WRITE, make_engine
 from projections.guard import LossGuard
 from projections.models import Base, LogCheckpoint, SessionRow
 from projections.rebuild_lock import RebuildLock
-from projections.rebuild_parse import FoldStep, IndexRow, index_read, indexed_shares, worker_count
+from projections.rebuild_parse import (
+    FoldStep,
+    IndexRow,
+    index_read,
+    indexed_shares,
+    sort_by_record_id,
+    worker_count,
+)
 from projections.safety_net import SafetyNet
 
 logger = logging.getLogger("a3cp.projection")
@@ -340,9 +347,9 @@ class Projection:
         """Write `batch` (index rows in record_id order: B-tree pages filled in turn) and commit;
         returns a fresh batch with the same session loader."""
         if batch.checkpoints:
-            # shares arrive sorted, so this merges their runs; of two rows with one record_id, the first
-            # logged (lower log_id, then offset) sorts first and wins
-            batch.records.sort()
+            # shares arrive sorted and in log order, so this merges their runs; of two rows with one
+            # record_id, the first logged stays first and wins
+            sort_by_record_id(batch.records)
             self._flush(conn, batch)
         conn.commit()
         return _Batch(batch.stored)

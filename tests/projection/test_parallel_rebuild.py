@@ -20,7 +20,7 @@ from a3cp.storage_layout import access_log_path, session_log_path
 from bench.client import consent_body, end_session, start_session
 from bench.corpus import end_of, feature_of, start_of
 from eventstore import LogRead, MemoryLogStore, append_event
-from projections import rebuild_parse, store
+from projections import queries, rebuild_parse, store
 from projections.apply import FOLDED_KINDS, fold_session, touch
 from projections.rebuild_parse import FoldStep, IndexRow, index_read, worker_count
 from tests.fixtures.accounts import signed_in_client
@@ -89,6 +89,8 @@ def test_a_rebuild_in_workers_equals_the_live_projection_and_the_in_process_rebu
     append_event(settings.log_root / names[0], repeated)
     projection.rebuild(jobs=1)
     once_more = dump(projection)
+    located = queries.record(projection.engine, projection.store, repeated["record_id"])
+    assert located is not None and located.log_path == names[0], "the log that sorts first keeps it"
     projection.rebuild(jobs=2)
     assert dump(projection) == once_more
     app = create_app(settings)
