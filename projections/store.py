@@ -209,16 +209,24 @@ class Projection:
         applied a pass later, or by the next append to it, whose listener applies every line since the
         checkpoint."""
         began = time.monotonic()
-        self.run(lambda: self._catch_up(wait=False, settled=self._unapplied_at_last_pass))
+
+        def net_pass() -> CatchUp:
+            grown = self._grown_logs()
+            due = [name for name in grown if name in self._unapplied_at_last_pass]
+            self._unapplied_at_last_pass = set(grown).difference(due)
+            return self._apply(due, wait=False)
+
+        self.run(net_pass)
         return time.monotonic() - began
 
-    def _catch_up(self, wait: bool, settled: set[str] | None = None) -> CatchUp:
-        """It must cost little when nothing changed: one directory scan with a size per log, compared
-        with the offsets this process already knows are applied (a lower bound of the checkpoints,
-        loaded once); only logs that grew are opened. Unless `wait`, a grown log is left for later when
-        another thread of this process is writing the projection (most likely that log's own append
-        listener: a periodic scan must not queue a request behind it; bench.api --profile). With
-        `settled`, only the grown logs it holds are applied, and it is left holding the others."""
+    def _catch_up(self, wait: bool) -> CatchUp:
+        return self._apply(self._grown_logs(), wait)
+
+    def _grown_logs(self) -> list[str]:
+        """The logs past their checkpoints, sorted. It must cost little when nothing changed: one
+        directory scan with a size per log, compared with the offsets this process already knows are
+        applied (a lower bound of the checkpoints, loaded once), then the stored checkpoints of only
+        the logs that look grown."""
         self._last_scan = time.monotonic()
         if not self._applied:
             with self.engine.connect() as conn:
@@ -226,14 +234,14 @@ class Projection:
         sizes = {name: size for name, size in self.store.log_sizes() if size > self._applied.get(name, -1)}
         if sizes:  # other processes may have applied them already (their own appends): ask, read-only
             self._applied.update(self._checkpoints_of(list(sizes)))
-        grown = sorted(name for name, size in sizes.items() if size > self._applied.get(name, -1))
-        if settled is not None:
-            seen_before = [name for name in grown if name in settled]
-            settled.clear()
-            settled.update(name for name in grown if name not in seen_before)
-            grown = seen_before
+        return sorted(name for name, size in sizes.items() if size > self._applied.get(name, -1))
+
+    def _apply(self, names: list[str], wait: bool) -> CatchUp:
+        """Catch up `names`, then the consent streams. Unless `wait`, a log is left for later when
+        another thread of this process is writing the projection (most likely that log's own append
+        listener: a periodic scan must not queue a request behind it; bench.api --profile)."""
         total = CatchUp()
-        for name in grown:
+        for name in names:
             if wait:
                 total += self.catch_up_log(name)
             elif self._writer.acquire(blocking=False):

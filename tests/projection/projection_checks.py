@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,11 @@ def database_url(kind: str, directory: Path) -> str:
     return url
 
 
+@cache
 def _database_of_this_worker(url: str) -> str:
     """Under pytest-xdist (`make test` runs workers in parallel) each worker has a database of its own
-    on the same server, created on first use: the tests reset the whole database."""
+    on the same server, created at its first use (asked once per worker): the tests reset the whole
+    database."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
